@@ -187,7 +187,9 @@ public sealed class FeedFetcher(HttpClient http, FetchOptions options)
         var location = response.Headers.Location;
         if (location is null)
         {
-            throw new FeedFetchException($"GET {source}: HTTP {status} redirect without a Location header", status, transient: false);
+            var raw = HeaderValue(response.Headers, "Location");
+            var problem = raw is null ? "without a Location header" : $"with an invalid Location header \"{raw}\"";
+            throw new FeedFetchException($"GET {source}: HTTP {status} redirect {problem}", status, transient: false);
         }
 
         // RFC 9110 §10.2.2: Location may be a relative reference, resolved against the request URI.

@@ -77,8 +77,7 @@ public sealed class FeedFetcherTests : IDisposable
 
         await Fetcher().FetchAsync(server.Url("/feed.xml"), null, null, CancellationToken.None);
 
-        Assert.Equal(new FetchOptions().UserAgent, Assert.Single(server.Requests).UserAgent);
-        Assert.StartsWith("NewsBot/1.0", new FetchOptions().UserAgent);
+        Assert.Equal("NewsBot/1.0 (+https://github.com/newsbot/newsbot; feed fetcher)", Assert.Single(server.Requests).UserAgent);
     }
 
     [Fact]
@@ -260,6 +259,30 @@ public sealed class FeedFetcherTests : IDisposable
         Assert.False(e.Transient);
         // The source plus the three redirects allowed.
         Assert.Equal(["/hop/0", "/hop/1", "/hop/2", "/hop/3"], server.Requests.Select(r => r.PathAndQuery));
+    }
+
+    [Theory]
+    [InlineData(null, "without a Location header")]
+    [InlineData("http://[::1", "with an invalid Location header \"http://[::1\"")]
+    public async Task Redirect_without_a_usable_location_fails(string? location, string problem)
+    {
+        await using var server = await FeedServer.StartAsync(app => app.MapGet("/old", context =>
+        {
+            context.Response.StatusCode = 301;
+            if (location is not null)
+            {
+                context.Response.Headers.Location = location;
+            }
+
+            return Task.CompletedTask;
+        }));
+        var url = server.Url("/old");
+
+        var e = await Assert.ThrowsAsync<FeedFetchException>(() => Fetcher().FetchAsync(url, null, null, CancellationToken.None));
+
+        Assert.Equal($"GET {url}: HTTP 301 redirect {problem}", e.Message);
+        Assert.Equal(301, e.StatusCode);
+        Assert.False(e.Transient);
     }
 
     [Fact]
