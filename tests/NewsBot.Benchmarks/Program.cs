@@ -2,7 +2,25 @@ using BenchmarkDotNet.Running;
 
 namespace NewsBot.Benchmarks;
 
+/// <summary>
+/// <c>-- compare</c>: the parser comparison over the corpus; <c>-- ingest</c>: the whole-ingest harness;
+/// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
+/// </summary>
 public static class BenchmarkProgram
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+    public static async Task Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "compare":
+                ParserComparison.Run();
+                break;
+            case "ingest":
+                await IngestHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+                break;
+            default:
+                BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+                break;
+        }
+    }
 }

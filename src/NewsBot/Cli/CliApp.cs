@@ -1,0 +1,79 @@
+using System.CommandLine;
+using NewsBot.Feeds;
+using NewsBot.Posts;
+using NewsBot.Storage;
+using NewsBot.Topics;
+
+namespace NewsBot.Cli;
+
+/// <summary>
+/// The CLI verbs of the same binary (<c>NewsBot feeds poll</c>, <c>NewsBot posts latest</c>, ...). They run the
+/// same services as the web host, from the same configuration, without the web server or the job server.
+/// </summary>
+public static class CliApp
+{
+    private static readonly string[] Verbs = ["feeds", "posts", "--help", "-h", "-?", "--version"];
+
+    public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
+
+    /// <param name="configuration">Settings laid over appsettings.json and the environment (tests use it).</param>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, IDictionary<string, string?>? configuration = null) =>
+        RunAsync(args, output, error, () => BuildServices(configuration));
+
+    /// <param name="services">Built on first use by a verb, so <c>--help</c> and usage errors need no configuration.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<IServiceProvider> services)
+    {
+        var root = new RootCommand("NewsBot: picks up blog posts and delivers them on Telegram and by email. Without a verb it runs the service.");
+        root.Subcommands.Add(FeedCommands.Create(services, output, error));
+        root.Subcommands.Add(PostCommands.Create(services, output, error));
+        var parsed = root.Parse(args);
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    /// <summary>The services every verb uses, from appsettings.json, the environment and <paramref name="configuration"/>.</summary>
+    public static IServiceProvider BuildServices(IDictionary<string, string?>? configuration)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        if (configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+        }
+
+        // The CLI prints its own progress; only warnings and errors go to the log (stderr).
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddStorage();
+        builder.AddTopics();
+        builder.AddPosts();
+        builder.AddFeeds();
+        var services = builder.Build().Services;
+        ServiceHost.ValidateOptionsNow(services);
+        return services;
+    }
+
+    /// <summary>Runs a verb: configuration errors exit 2 with one line per key, expected failures exit 1 with one line.</summary>
+    public static async Task<int> RunVerbAsync(TextWriter error, Func<Task<int>> verb)
+    {
+        try
+        {
+            return await verb();
+        }
+        catch (Exception e) when (ServiceHost.ConfigurationFailures(e) is { Count: > 0 } failures)
+        {
+            return ServiceHost.ReportConfigurationError(failures, error);
+        }
+        catch (Exception e) when (e is FeedFetchException or FeedFormatException or ArgumentException)
+        {
+            await error.WriteLineAsync("error: " + e.Message);
+            return 1;
+        }
+    }
+
+    public static async Task<IServiceProvider> OpenStoreAsync(Func<IServiceProvider> services, CancellationToken ct)
+    {
+        var provider = services();
+        await provider.MigrateStorageAsync(ct);
+        return provider;
+    }
+}

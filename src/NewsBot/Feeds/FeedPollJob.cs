@@ -1,0 +1,21 @@
+using Hangfire;
+
+namespace NewsBot.Feeds;
+
+/// <summary>
+/// The <c>poll-feed:&lt;name&gt;</c> recurring job. It takes the source's name, never a feed object, so a retry
+/// re-reads the state; the store's identity check makes a re-run harmless.
+/// </summary>
+public sealed class FeedPollJob(FeedRefresher refresher)
+{
+    public static string JobId(string feed) => $"poll-feed:{feed}";
+
+    // Failures back off by the feed's own schedule (FeedsOptions.FirstBackoff), so Hangfire must not retry on top.
+    [AutomaticRetry(Attempts = 0, LogEvents = false)]
+    [DisableConcurrentExecution(timeoutInSeconds: 600)]
+    [JobDisplayName("poll-feed:{0}")]
+    public async Task PollFeedAsync(string feed, CancellationToken ct)
+    {
+        await refresher.RefreshFeedAsync(feed, force: false, progress: null, ct);
+    }
+}

@@ -1,0 +1,34 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.InMemory;
+
+namespace NewsBot.Jobs;
+
+public static class JobServices
+{
+    /// <summary>
+    /// Hangfire on in-memory storage: the queue is lost on restart, the work is not, because every job re-reads
+    /// its state from the NewsBot database.
+    /// </summary>
+    public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(3) }));
+        builder.Services.AddHangfireServer(server => server.WorkerCount = Math.Max(2, Environment.ProcessorCount * 2));
+        return builder;
+    }
+
+    /// <summary>The dashboard at <c>/hangfire</c>, for local requests only until admin sign-in exists.</summary>
+    public static WebApplication MapJobs(this WebApplication app)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            DashboardTitle = "NewsBot jobs",
+        });
+        return app;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace NewsBot.Tests;
+
+/// <summary>The real binary as a child process: the service starts on embedded defaults, or refuses a wrong setting.</summary>
+public sealed class ServiceTests : IDisposable
+{
+    private readonly TestHost host = TestHost.Create();
+
+    public void Dispose() => host.Dispose();
+
+    private static string AppDll => Path.Combine(AppContext.BaseDirectory, "NewsBot.dll");
+
+    private Process StartService(int port, params (string Key, string Value)[] environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { AppDll, "--urls", $"http://127.0.0.1:{port}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = host.DataDirectory,
+        };
+        start.Environment["NewsBot__DataDirectory"] = host.DataDirectory;
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task StartsOnEmbeddedDefaultsAndIngestsTheSampleFeed()
+    {
+        var port = FreePort();
+        using var service = StartService(port);
+        var output = new StringBuilder();
+        service.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        service.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        service.BeginOutputReadLine();
+        service.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            var health = await WaitForAsync(async () => (await http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK, service);
+            Assert.True(health, "the service never answered /healthz:\n" + output);
+            var ingested = await WaitForAsync(() => Task.FromResult(Snapshot(output).Contains("Feed sample: ", StringComparison.Ordinal) && Snapshot(output).Contains(" new, ", StringComparison.Ordinal)), service);
+            Assert.True(ingested, "the sample feed was not ingested:\n" + output);
+
+            var dashboard = await http.GetAsync("/hangfire/recurring");
+            var dashboardHtml = await dashboard.Content.ReadAsStringAsync();
+
+            Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+            Assert.Contains("poll-feed:sample", dashboardHtml);
+            var log = Snapshot(output);
+            Assert.Contains("Telegram is off", log);
+            Assert.Contains("Email is off", log);
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            await service.WaitForExitAsync();
+        }
+
+        var (exitCode, latest, _) = await host.RunCliAsync("posts", "search", "sanctions");
+        Assert.Equal(0, exitCode);
+        Assert.Matches(@"#\d+ ", latest);
+    }
+
+    [Fact]
+    public async Task AWrongSettingStopsTheStartWithTheKeyAndExitCodeTwo()
+    {
+        using var service = StartService(FreePort(), ("NewsBot__Feeds__0__Name", "blog"), ("NewsBot__Feeds__0__Url", "ftp://example.org/feed"), ("NewsBot__Feeds__0__Cron", "sometimes"));
+        var stderr = service.StandardError.ReadToEndAsync();
+        var stdout = service.StandardOutput.ReadToEndAsync();
+        var exited = service.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        await exited;
+
+        Assert.Equal(2, service.ExitCode);
+        var error = await stderr;
+        Assert.Contains("NewsBot:Feeds:0:Url 'ftp://example.org/feed'", error);
+        Assert.Contains("NewsBot:Feeds:0:Cron 'sometimes'", error);
+        Assert.False(File.Exists(Path.Combine(host.DataDirectory, "newsbot.db")), "a refused start must not create the store: " + await stdout);
+    }
+
+    private static string Snapshot(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private static async Task<bool> WaitForAsync(Func<Task<bool>> condition, Process service)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline && !service.HasExited; await Task.Delay(200))
+        {
+            try
+            {
+                if (await condition())
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+        }
+
+        return false;
+    }
+}

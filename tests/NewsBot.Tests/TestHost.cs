@@ -1,0 +1,63 @@
+using NewsBot.Cli;
+using NewsBot.Storage;
+
+namespace NewsBot.Tests;
+
+/// <summary>
+/// The application's own service wiring (the CLI's, minus the web server) over a fresh data directory that is
+/// deleted afterwards. Tests get the same services, options validation and migrations as the product.
+/// </summary>
+public sealed class TestHost : IDisposable
+{
+    private TestHost(string dataDirectory, Dictionary<string, string?> configuration)
+    {
+        DataDirectory = dataDirectory;
+        Configuration = configuration;
+    }
+
+    public string DataDirectory { get; }
+
+    public Dictionary<string, string?> Configuration { get; }
+
+    public static TestHost Create(params (string Key, string? Value)[] settings)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "newsbot-tests", Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(dataDirectory);
+        var configuration = new Dictionary<string, string?> { ["NewsBot:DataDirectory"] = dataDirectory };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+
+        return new TestHost(dataDirectory, configuration);
+    }
+
+    /// <summary>A new service provider over the same data directory, as after a restart.</summary>
+    public async Task<IServiceProvider> StartAsync()
+    {
+        var services = CliApp.BuildServices(Configuration);
+        await services.MigrateStorageAsync(CancellationToken.None);
+        return services;
+    }
+
+    public async Task<(int ExitCode, string Output, string Error)> RunCliAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApp.RunAsync(args, output, error, Configuration);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open by a background thread; the temp folder is cleaned by the OS.
+        }
+    }
+}
