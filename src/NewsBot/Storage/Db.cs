@@ -11,6 +11,8 @@ namespace NewsBot.Storage;
 /// </summary>
 public sealed class Db
 {
+    private bool _directoryCreated;
+
     public Db(string provider, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
@@ -21,10 +23,6 @@ public sealed class Db
                 $"Unknown database provider '{provider}'; supported: sqlite.", nameof(provider)),
         };
         ConnectionString = connectionString;
-        if (Dialect == SqlDialect.Sqlite)
-        {
-            CreateSqliteDirectory(connectionString);
-        }
     }
 
     public SqlDialect Dialect { get; }
@@ -45,6 +43,13 @@ public sealed class Db
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
+        // SQLite creates a missing file but not a missing directory.
+        if (!_directoryCreated)
+        {
+            CreateSqliteDirectory(ConnectionString);
+            _directoryCreated = true;
+        }
+
         var connection = new SqliteConnection(ConnectionString);
         try
         {
