@@ -65,12 +65,11 @@ public sealed partial class PostStore(Db db, TimeProvider time)
             "INSERT INTO post_topics (post_id, topic) VALUES (@id, @topic) ON CONFLICT DO NOTHING", transaction);
         insertTopic.AddParameter("id", null);
         insertTopic.AddParameter("topic", null);
-        await using var index = connection.CreateCommand(db.Dialect.IndexSearchSql, transaction);
-        index.AddParameter("id", null);
-        index.AddParameter("title", null);
-        index.AddParameter("summary", null);
-        index.AddParameter("body", null);
-        foreach (var command in (DbCommand[])[insert, find, update, deleteTopics, insertTopic, index])
+        await using var insertSearch = connection.CreateCommand(db.Dialect.InsertSearchSql, transaction);
+        AddSearchParameters(insertSearch);
+        await using var replaceSearch = connection.CreateCommand(db.Dialect.ReplaceSearchSql, transaction);
+        AddSearchParameters(replaceSearch);
+        foreach (var command in (DbCommand[])[insert, find, update, deleteTopics, insertTopic, insertSearch, replaceSearch])
         {
             await command.PrepareAsync(ct);
         }
@@ -83,10 +82,12 @@ public sealed partial class PostStore(Db db, TimeProvider time)
             SetPostParameters(insert, post);
             var id = await insert.ExecuteScalarAsync(ct);
             long postId;
+            DbCommand index;
             if (id is not null)
             {
                 postId = (long)id;
                 inserted.Add(postId);
+                index = insertSearch;
             }
             else
             {
@@ -103,6 +104,7 @@ public sealed partial class PostStore(Db db, TimeProvider time)
                 await update.ExecuteNonQueryAsync(ct);
                 deleteTopics.SetParameter("id", postId);
                 await deleteTopics.ExecuteNonQueryAsync(ct);
+                index = replaceSearch;
                 updated++;
             }
 
@@ -243,6 +245,14 @@ public sealed partial class PostStore(Db db, TimeProvider time)
         command.AddParameter("feed", feed);
         command.AddParameter("now", now);
         foreach (var name in (string[])["key", "url", "title", "author", "published", "updated", "labels", "content_html", "summary", "content_hash"])
+        {
+            command.AddParameter(name, null);
+        }
+    }
+
+    private static void AddSearchParameters(DbCommand command)
+    {
+        foreach (var name in (string[])["id", "title", "summary", "body"])
         {
             command.AddParameter(name, null);
         }

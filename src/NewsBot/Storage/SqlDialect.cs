@@ -16,9 +16,11 @@ public sealed class SqlDialect
         Name = "sqlite",
         // strftime %f is "SS.SSS", so this is the same fixed-width text as DbExtensions.FormatTimestamp.
         NowSql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-        // posts_fts is contentless with contentless_delete=1 (SQLite 3.43+, https://sqlite.org/fts5.html §4.4.4):
-        // deleting by rowid is allowed, so a replace is a delete plus an insert.
-        IndexSearchSql = """
+        InsertSearchSql = "INSERT INTO posts_fts (rowid, title, summary, body) VALUES (@id, @title, @summary, @body)",
+        // posts_fts is contentless with contentless_delete=1 (SQLite 3.43+, https://sqlite.org/fts5.html §4.4.3):
+        // a row can be deleted by rowid, so a replace is a delete plus an insert. New posts skip the delete, which
+        // would otherwise leave a tombstone in the index for every insert.
+        ReplaceSearchSql = """
             DELETE FROM posts_fts WHERE rowid = @id;
             INSERT INTO posts_fts (rowid, title, summary, body) VALUES (@id, @title, @summary, @body);
             """,
@@ -41,8 +43,11 @@ public sealed class SqlDialect
     /// <summary>An expression for the current UTC time as ISO-8601 text with milliseconds.</summary>
     public required string NowSql { get; init; }
 
-    /// <summary>Replaces the search entry of post <c>@id</c> with <c>@title</c>, <c>@summary</c>, <c>@body</c> (plain text).</summary>
-    public required string IndexSearchSql { get; init; }
+    /// <summary>Indexes new post <c>@id</c> with <c>@title</c>, <c>@summary</c>, <c>@body</c> (plain text).</summary>
+    public required string InsertSearchSql { get; init; }
+
+    /// <summary>Replaces the search entry of edited post <c>@id</c>; same parameters as <see cref="InsertSearchSql"/>.</summary>
+    public required string ReplaceSearchSql { get; init; }
 
     /// <summary>Post ids matching <c>@query</c> (built by <see cref="FormatSearchQuery"/>), best first, at most <c>@count</c>.</summary>
     public required string SearchSql { get; init; }
