@@ -17,14 +17,14 @@ public sealed class SqlDialect
         // strftime %f is "SS.SSS", so this is the same fixed-width text as DbExtensions.FormatTimestamp.
         NowSql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
         InsertSearchSql = "INSERT INTO posts_fts (rowid, title, summary, body) VALUES (@id, @title, @summary, @body)",
-        // posts_fts is contentless with contentless_delete=1 (SQLite 3.43+, https://sqlite.org/fts5.html §4.4.3):
+        // posts_fts is contentless with contentless_delete=1 (SQLite 3.43+, https://sqlite.org/fts5.html#contentless_delete_tables):
         // a row can be deleted by rowid, so a replace is a delete plus an insert. New posts skip the delete, which
         // would otherwise leave a tombstone in the index for every insert.
         ReplaceSearchSql = """
             DELETE FROM posts_fts WHERE rowid = @id;
             INSERT INTO posts_fts (rowid, title, summary, body) VALUES (@id, @title, @summary, @body);
             """,
-        // bm25 weights per column (https://sqlite.org/fts5.html §5.1.1): a title hit outranks a summary hit,
+        // bm25 weights per column (https://sqlite.org/fts5.html#the_bm25_function): a title hit outranks a summary hit,
         // which outranks a body hit. bm25 is lower-is-better.
         SearchSql = """
             SELECT rowid FROM posts_fts WHERE posts_fts MATCH @query
@@ -56,7 +56,7 @@ public sealed class SqlDialect
     /// The user's words as a query that matches posts holding all of them, or null when nothing searchable is left.
     /// Operators in the input (<c>AND</c>, <c>OR</c>, <c>NOT</c>, <c>NEAR</c>, <c>*</c>, <c>-</c>, <c>^</c>, quotes,
     /// parentheses, <c>column:</c>) are never interpreted: each word becomes a quoted FTS5 string
-    /// (https://sqlite.org/fts5.html §3.1).
+    /// (https://sqlite.org/fts5.html#fts5_strings).
     /// </summary>
     public string? FormatSearchQuery(string words)
     {
@@ -81,8 +81,9 @@ public sealed class SqlDialect
     }
 
     /// <summary>
-    /// Words as the unicode61 tokenizer sees them: runs of letters, numbers, private-use characters and marks
-    /// (its default token categories "L* N* Co", https://sqlite.org/fts5.html §4.3.1); everything else separates.
+    /// Words as the unicode61 tokenizer sees them: runs of its default token categories "L* N* Co"
+    /// (https://sqlite.org/fts5.html#unicode61_tokenizer), plus combining marks so a decomposed "é" stays in its word;
+    /// everything else separates. FTS5 tokenizes each quoted word again, so this only has to drop operators.
     /// </summary>
     private static List<string> SplitWords(string text)
     {

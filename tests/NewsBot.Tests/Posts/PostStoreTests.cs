@@ -120,6 +120,21 @@ public sealed class PostStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task SaveAsync_TwoFeedsAtOnce_BothCommit()
+    {
+        var store = await CreateStoreAsync("one", "two");
+        var ones = Enumerable.Range(0, 200).Select(i => NewPost($"one-{i}")).ToList();
+        var twos = Enumerable.Range(0, 200).Select(i => NewPost($"two-{i}")).ToList();
+
+        var results = await Task.WhenAll(
+            Task.Run(() => store.SaveAsync("one", ones, Ct)),
+            Task.Run(() => store.SaveAsync("two", twos, Ct)));
+
+        Assert.All(results, r => Assert.Equal(200, r.InsertedIds.Count));
+        Assert.Equal(400, await store.CountAsync(Ct));
+    }
+
+    [Fact]
     public async Task GetAsync_ReadsBackEveryField()
     {
         var store = await CreateStoreAsync("blog");

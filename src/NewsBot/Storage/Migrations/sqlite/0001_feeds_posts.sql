@@ -45,7 +45,7 @@ CREATE TABLE post_topics (
 CREATE INDEX post_topics_topic ON post_topics (topic);
 
 -- Contentless: the text is in posts already, and body is content_html without tags, which no posts column holds.
--- contentless_delete (SQLite 3.43) allows replacing a row when a post is edited. https://sqlite.org/fts5.html §4.4.3
+-- contentless_delete (SQLite 3.43) allows replacing a row when a post is edited. https://sqlite.org/fts5.html#contentless_delete_tables
 CREATE VIRTUAL TABLE posts_fts USING fts5 (
     title, summary, body,
     content = '', contentless_delete = 1,
