@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+
+namespace NewsBot.Storage;
+
+/// <summary>
+/// The SQL that differs between providers. Everything else the stores run is portable
+/// (<c>INSERT ... ON CONFLICT ... DO NOTHING RETURNING id</c>, <c>@name</c> parameters, ISO-8601 text timestamps).
+/// A PostgreSQL dialect would fill the same slots: a <c>tsvector</c> column and
+/// <c>ts_rank</c> for search, <c>to_char(now() at time zone 'utc', ...)</c> for now.
+/// </summary>
+public sealed class SqlDialect
+{
+    public static readonly SqlDialect Sqlite = new()
+    {
+        Name = "sqlite",
+        // strftime %f is "SS.SSS", so this is the same fixed-width text as DbExtensions.FormatTimestamp.
+        NowSql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        InsertSearchSql = "INSERT INTO posts_fts (rowid, title, summary, body) VALUES (@id, @title, @summary, @body)",
+        // posts_fts is contentless with contentless_delete=1 (SQLite 3.43+, https://sqlite.org/fts5.html#contentless_delete_tables):
+        // a row can be deleted by rowid, so a replace is a delete plus an insert. New posts skip the delete, which
+        // would otherwise leave a tombstone in the index for every insert.
+        ReplaceSearchSql = """
+            DELETE FROM posts_fts WHERE rowid = @id;
+            INSERT INTO posts_fts (rowid, title, summary, body) VALUES (@id, @title, @summary, @body);
+            """,
+        // bm25 weights per column (https://sqlite.org/fts5.html#the_bm25_function): a title hit outranks a summary hit,
+        // which outranks a body hit. bm25 is lower-is-better.
+        SearchSql = """
+            SELECT rowid FROM posts_fts WHERE posts_fts MATCH @query
+            ORDER BY bm25(posts_fts, 10.0, 4.0, 1.0), rowid DESC
+            LIMIT @count
+            """,
+    };
+
+    private SqlDialect()
+    {
+    }
+
+    /// <summary>Provider name, also the folder under <c>Storage/Migrations/</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>An expression for the current UTC time as ISO-8601 text with milliseconds.</summary>
+    public required string NowSql { get; init; }
+
+    /// <summary>Indexes new post <c>@id</c> with <c>@title</c>, <c>@summary</c>, <c>@body</c> (plain text).</summary>
+    public required string InsertSearchSql { get; init; }
+
+    /// <summary>Replaces the search entry of edited post <c>@id</c>; same parameters as <see cref="InsertSearchSql"/>.</summary>
+    public required string ReplaceSearchSql { get; init; }
+
+    /// <summary>Post ids matching <c>@query</c> (built by <see cref="FormatSearchQuery"/>), best first, at most <c>@count</c>.</summary>
+    public required string SearchSql { get; init; }
+
+    /// <summary>
+    /// The user's words as a query that matches posts holding all of them, or null when nothing searchable is left.
+    /// Operators in the input (<c>AND</c>, <c>OR</c>, <c>NOT</c>, <c>NEAR</c>, <c>*</c>, <c>-</c>, <c>^</c>, quotes,
+    /// parentheses, <c>column:</c>) are never interpreted: each word becomes a quoted FTS5 string
+    /// (https://sqlite.org/fts5.html#fts5_strings).
+    /// </summary>
+    public string? FormatSearchQuery(string words)
+    {
+        var terms = SplitWords(words);
+        if (terms.Count == 0)
+        {
+            return null;
+        }
+
+        var query = new StringBuilder();
+        foreach (var term in terms)
+        {
+            if (query.Length > 0)
+            {
+                query.Append(' ');
+            }
+
+            query.Append('"').Append(term.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        }
+
+        return query.ToString();
+    }
+
+    /// <summary>
+    /// Words as the unicode61 tokenizer sees them: runs of its default token categories "L* N* Co"
+    /// (https://sqlite.org/fts5.html#unicode61_tokenizer), plus combining marks so a decomposed "é" stays in its word;
+    /// everything else separates. FTS5 tokenizes each quoted word again, so this only has to drop operators.
+    /// </summary>
+    private static List<string> SplitWords(string text)
+    {
+        var words = new List<string>();
+        var word = new StringBuilder();
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (IsTokenChar(rune))
+            {
+                word.Append(rune.ToString());
+            }
+            else if (word.Length > 0)
+            {
+                words.Add(word.ToString());
+                word.Clear();
+            }
+        }
+
+        if (word.Length > 0)
+        {
+            words.Add(word.ToString());
+        }
+
+        return words;
+    }
+
+    private static bool IsTokenChar(Rune rune)
+    {
+        return Rune.GetUnicodeCategory(rune) switch
+        {
+            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter
+                or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber
+                or UnicodeCategory.PrivateUse or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark => true,
+            _ => false,
+        };
+    }
+}
