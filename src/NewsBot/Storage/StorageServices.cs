@@ -17,5 +17,5 @@ public static class StorageServices
 
     /// <summary>Applies pending schema migrations; the service and every CLI verb call it before touching data.</summary>
     public static Task MigrateStorageAsync(this IServiceProvider services, CancellationToken ct) =>
-        services.GetRequiredService<Db>().MigrateAsync(ct);
+        new Migrator(services.GetRequiredService<Db>()).MigrateAsync(ct);
 }

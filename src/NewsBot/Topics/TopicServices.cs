@@ -24,7 +24,7 @@ public static class TopicServices
     {
         public ValidateOptionsResult Validate(string? name, TopicsOptions options)
         {
-            var errors = TopicMatcher.Validate(options.Topics, "NewsBot:Topics").ToList();
+            var errors = TopicOptions.Validate(options.Topics, TopicOptions.Section).ToList();
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
         }
     }
