@@ -23,6 +23,11 @@ public sealed class TopicMatcher
     private readonly List<TopicOptions> topics;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> wordIds;
     private readonly Phrase[][] phrasesByFirstWord;
+
+    // Most words of a post are in no keyword. Stemming keeps a word's first two letters (or its first letter
+    // when the stem is one letter), so a word whose start begins no keyword stem is skipped unstemmed.
+    private readonly bool[] stemStarts = new bool[65536];
+    private readonly bool[] oneLetterStems = new bool[65536];
     private readonly Dictionary<string, List<int>> topicsByLabel = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> topicByName = new(StringComparer.Ordinal);
 
@@ -59,6 +64,14 @@ public sealed class TopicMatcher
                         id = ids.Count;
                         ids.Add(words[w], id);
                         phrases.Add([]);
+                        if (words[w].Length == 1)
+                        {
+                            oneLetterStems[words[w][0]] = true;
+                        }
+                        else
+                        {
+                            stemStarts[StartKey(words[w][0], words[w][1])] = true;
+                        }
                     }
 
                     phrase[w] = id;
@@ -192,10 +205,14 @@ public sealed class TopicMatcher
             var id = Unknown;
             if (length <= Stemmer.MaxWordLength)
             {
-                var n = Stemmer.Stem(buffer, FoldWord(text.AsSpan(start, length), buffer));
-                if (!wordIds.TryGetValue(buffer[..n], out id))
+                var n = FoldWord(text.AsSpan(start, length), buffer);
+                if (MayStartStem(buffer, n))
                 {
-                    id = Unknown;
+                    n = Stemmer.Stem(buffer, n);
+                    if (!wordIds.TryGetValue(buffer[..n], out id))
+                    {
+                        id = Unknown;
+                    }
                 }
             }
 
@@ -204,6 +221,13 @@ public sealed class TopicMatcher
 
         return count;
     }
+
+    // See stemStarts. Words of one or two letters and words starting with an apostrophe are always looked up.
+    private bool MayStartStem(ReadOnlySpan<char> word, int length) =>
+        length <= 2 || word[0] == '\'' || word[1] == '\''
+            || stemStarts[StartKey(word[0], word[1])] || oneLetterStems[word[0]];
+
+    private static int StartKey(char first, char second) => ((first * 31) + second) & 0xFFFF;
 
     // Finds the next word at or after position. See the class remarks for what a word is.
     private static bool ReadWord(ReadOnlySpan<char> text, ref int position, out int start, out int length)

@@ -85,6 +85,28 @@ public class TopicMatcherTests
         Assert.Equal(["defense"], MatchText(matcher, text));
     }
 
+    [Theory]
+    [InlineData("X marks the spot", "x")]
+    [InlineData("Ties with Seoul improved", "tie")]
+    [InlineData("They hoped for talks", "hope")]
+    [InlineData("A spy was arrested", "spy")]
+    [InlineData("The o'clock news", "oclock")]
+    [InlineData("北", "north")]
+    public void Match_finds_short_and_rewritten_stems(string text, string expected)
+    {
+        var matcher = new TopicMatcher(
+        [
+            Topic("x", ["x"]),
+            Topic("tie", ["tie"]),
+            Topic("hope", ["hope"]),
+            Topic("spy", ["spies"]),
+            Topic("oclock", ["o'clock"]),
+            Topic("north", ["北"]),
+        ]);
+
+        Assert.Equal([expected], MatchText(matcher, text));
+    }
+
     [Fact]
     public void Match_does_not_join_a_phrase_across_title_and_text()
     {
