@@ -13,7 +13,8 @@ namespace NewsBot.Topics;
 /// word, stemmed to "korea"); everything else separates words, so "North-Korea", "North Korea" and
 /// "north, korea" all match the phrase "north korea". Each Han or kana character is a word of its own, as
 /// Japanese is written without spaces: the keyword "北朝鮮" is then the phrase 北 朝 鮮.
-/// The text is expected as plain text; markup left in it only adds words.
+/// The text is expected as plain text; markup left in it only adds words. Immutable once built, so one
+/// instance serves concurrent refreshes.
 /// </remarks>
 public sealed class TopicMatcher
 {
@@ -24,8 +25,9 @@ public sealed class TopicMatcher
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> wordIds;
     private readonly Phrase[][] phrasesByFirstWord;
 
-    // Most words of a post are in no keyword. Stemming keeps a word's first two letters (or its first letter
-    // when the stem is one letter), so a word whose start begins no keyword stem is skipped unstemmed.
+    // Most words of a post are in no keyword, and stemming them is most of the cost of Match. A stem keeps its
+    // word's first two letters (or its first letter when the stem is one letter long), so a word whose first
+    // two letters start no keyword stem cannot match and is skipped without stemming.
     private readonly bool[] stemStarts = new bool[65536];
     private readonly bool[] oneLetterStems = new bool[65536];
     private readonly Dictionary<string, List<int>> topicsByLabel = new(StringComparer.Ordinal);
