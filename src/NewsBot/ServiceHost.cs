@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+
 using NewsBot.Storage;
 
 namespace NewsBot;

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+
 using NewsBot.Cli;
 using NewsBot.Feeds;
 using NewsBot.Storage;

@@ -1,6 +1,8 @@
 using System.ServiceModel.Syndication;
 using System.Xml;
+
 using BenchmarkDotNet.Attributes;
+
 using NewsBot.Feeds;
 
 namespace NewsBot.Benchmarks;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.ServiceModel.Syndication;
 using System.Text.Json;
 using System.Xml;
+
 using NewsBot.Feeds;
 
 namespace NewsBot.Benchmarks;

@@ -1,2 +1,3 @@
-global using Xunit;
 global using Microsoft.Extensions.DependencyInjection;
+
+global using Xunit;

@@ -1,5 +1,7 @@
 using System.CommandLine;
+
 using Microsoft.Extensions.Options;
+
 using NewsBot.Feeds;
 using NewsBot.Posts;
 using NewsBot.Topics;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+
 using NewsBot.Posts;
 using NewsBot.Topics;
 

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+
 using Microsoft.Extensions.Options;
+
 using NewsBot.Posts;
 using NewsBot.Topics;
 

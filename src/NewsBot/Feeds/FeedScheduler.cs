@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.Storage;
+
 using Microsoft.Extensions.Options;
 
 namespace NewsBot.Feeds;

@@ -1,5 +1,7 @@
 using System.Text.Json;
+
 using NewsBot.Cli;
+
 using Xunit.Abstractions;
 
 namespace NewsBot.Tests.Cli;
