@@ -1,0 +1,194 @@
+using System.Xml;
+
+namespace NewsBot.Feeds;
+
+/// <summary>Atom 1.0 (RFC 4287), with the Atom 0.3 element names tolerated.</summary>
+internal static class AtomParser
+{
+    public static ParsedFeed Read(XmlReader reader, Uri? baseUri)
+    {
+        var feedBase = FeedXml.BaseOf(reader, baseUri);
+        string? title = null;
+        string? id = null;
+        string? author = null;
+        string? home = null;
+        var links = new List<FeedLink>();
+        var items = new List<FeedItem>();
+        if (FeedXml.Enter(reader, out var depth))
+        {
+            while (FeedXml.MoveToChild(reader, depth))
+            {
+                if (!IsAtom(reader.NamespaceURI))
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                switch (reader.LocalName)
+                {
+                    case "title":
+                        title = FeedXml.First(title, FeedXml.ReadPlainText(reader));
+                        break;
+                    case "id":
+                        id = FeedXml.First(id, FeedXml.ReadText(reader));
+                        break;
+                    case "link":
+                        var link = FeedXml.ReadAtomLink(reader, feedBase, out var rel);
+                        links.Add(link);
+                        if (home is null && FeedXml.IsAlternate(rel) && link.Href.Length > 0)
+                        {
+                            home = link.Href;
+                        }
+
+                        break;
+                    case "author":
+                        author = FeedXml.First(author, ReadPersonName(reader));
+                        break;
+                    case "entry":
+                        items.Add(ReadEntry(reader, feedBase));
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+
+        if (author is not null)
+        {
+            // RFC 4287 §4.2.1: an entry without an author inherits the feed's.
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (items[i].Author is null)
+                {
+                    items[i] = items[i] with { Author = author };
+                }
+            }
+        }
+
+        return new ParsedFeed(FeedType.Atom, title, home, id, links, items);
+    }
+
+    private static FeedItem ReadEntry(XmlReader reader, Uri? parentBase)
+    {
+        var entryBase = FeedXml.BaseOf(reader, parentBase);
+        string? id = null;
+        string? title = null;
+        string? url = null;
+        string? author = null;
+        string? content = null;
+        string? summary = null;
+        string? mediaDescription = null;
+        DateTimeOffset? published = null;
+        DateTimeOffset? updated = null;
+        var links = new List<FeedLink>();
+        var categories = new List<FeedCategory>();
+        if (FeedXml.Enter(reader, out var depth))
+        {
+            while (FeedXml.MoveToChild(reader, depth))
+            {
+                var ns = reader.NamespaceURI;
+                if (ns == FeedXml.MediaNamespace)
+                {
+                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, entryBase, links));
+                    continue;
+                }
+
+                if (!IsAtom(ns))
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                switch (reader.LocalName)
+                {
+                    case "id":
+                        id = FeedXml.First(id, FeedXml.ReadText(reader));
+                        break;
+                    case "title":
+                        title = FeedXml.First(title, FeedXml.ReadPlainText(reader));
+                        break;
+                    case "link":
+                        var link = FeedXml.ReadAtomLink(reader, entryBase, out var rel);
+                        links.Add(link);
+                        if (url is null && FeedXml.IsAlternate(rel) && link.Href.Length > 0)
+                        {
+                            url = link.Href;
+                        }
+
+                        break;
+                    case "author":
+                        author = FeedXml.First(author, ReadPersonName(reader));
+                        break;
+                    case "published" or "issued" or "created":
+                        published = FeedXml.First(published, FeedDates.Parse(FeedXml.ReadText(reader)));
+                        break;
+                    case "updated" or "modified":
+                        updated = FeedXml.First(updated, FeedDates.Parse(FeedXml.ReadText(reader)));
+                        break;
+                    case "category":
+                        var term = FeedXml.NullIfBlank(reader.GetAttribute("term"));
+                        if (term is not null)
+                        {
+                            categories.Add(new FeedCategory(term, FeedXml.NullIfBlank(reader.GetAttribute("scheme")), FeedXml.NullIfBlank(reader.GetAttribute("label"))));
+                        }
+
+                        reader.Skip();
+                        break;
+                    case "content":
+                        content = FeedXml.First(content, FeedXml.ReadHtmlConstruct(reader));
+                        break;
+                    case "summary":
+                        summary = FeedXml.First(summary, FeedXml.ReadHtmlConstruct(reader));
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+
+        return new FeedItem
+        {
+            Id = id,
+            Url = url,
+            Title = title,
+            Author = author,
+            Published = published,
+            Updated = updated,
+            Links = links,
+            Categories = categories,
+            ContentHtml = content,
+            SummaryHtml = summary ?? mediaDescription,
+            Labels = FeedXml.LabelsOf(categories),
+        };
+    }
+
+    private static string? ReadPersonName(XmlReader reader)
+    {
+        string? name = null;
+        string? email = null;
+        if (FeedXml.Enter(reader, out var depth))
+        {
+            while (FeedXml.MoveToChild(reader, depth))
+            {
+                switch (reader.LocalName)
+                {
+                    case "name":
+                        name = FeedXml.First(name, FeedXml.ReadText(reader));
+                        break;
+                    case "email":
+                        email = FeedXml.First(email, FeedXml.ReadText(reader));
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+
+        return name ?? email;
+    }
+
+    private static bool IsAtom(string ns) => ns is FeedXml.AtomNamespace or FeedXml.Atom03Namespace or "";
+}
