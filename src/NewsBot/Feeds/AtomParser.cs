@@ -69,6 +69,13 @@ internal static class AtomParser
         return new ParsedFeed(FeedType.Atom, title, home, id, links, items);
     }
 
+    /// <summary>RFC 4287 §4.1.2: an Atom Entry Document is a single entry as the root element.</summary>
+    public static ParsedFeed ReadEntryDocument(XmlReader reader, Uri? baseUri)
+    {
+        var entry = ReadEntry(reader, baseUri);
+        return new ParsedFeed(FeedType.Atom, null, null, null, [], [entry]);
+    }
+
     private static FeedItem ReadEntry(XmlReader reader, Uri? parentBase)
     {
         var entryBase = FeedXml.BaseOf(reader, parentBase);

@@ -135,6 +135,12 @@ public static class FeedDates
             }
 
             index++;
+            if (index < tokens.Count && tokens[index].ToUpperInvariant() is "AM" or "PM")
+            {
+                // 12-hour clocks ("02:02:33 PM") are not RFC 822 but appear in real feeds.
+                hour = hour % 12 + (tokens[index].ToUpperInvariant() == "PM" ? 12 : 0);
+                index++;
+            }
         }
 
         var offset = TimeSpan.Zero;

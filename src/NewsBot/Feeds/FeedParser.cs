@@ -81,6 +81,7 @@ public static partial class FeedParser
         var feed = (reader.LocalName, reader.NamespaceURI) switch
         {
             ("feed", _) => AtomParser.Read(reader, baseUri),
+            ("entry", FeedXml.AtomNamespace) => AtomParser.ReadEntryDocument(reader, baseUri),
             ("rss", _) or ("channel", _) or ("RDF", _) => RssParser.Read(reader, baseUri),
             _ => throw new FeedFormatException($"Root element <{reader.Name}> is not rss, rdf:RDF or feed ({Where(reader)})"),
         };

@@ -328,6 +328,7 @@ public class FeedParserTests
     [InlineData("2003-12-31T10:14:55", "2003-12-31T10:14:55Z")]
     [InlineData("2003-12-31", "2003-12-31T00:00:00Z")]
     [InlineData("2003-12-31 10:14:55 +01:00", "2003-12-31T09:14:55Z")]
+    [InlineData("Sat, Dec 16 2023 02:02:33 PM", "2023-12-16T14:02:33Z")]
     public void ParseDate_KnownFormats_ReturnInstant(string text, string expected)
     {
         Assert.Equal(DateTimeOffset.Parse(expected), FeedDates.Parse(text));
