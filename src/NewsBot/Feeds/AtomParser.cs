@@ -8,6 +8,8 @@ internal static class AtomParser
     public static ParsedFeed Read(XmlReader reader, Uri? baseUri)
     {
         var feedBase = FeedXml.BaseOf(reader, baseUri);
+        // Elements in the root's namespace are Atom elements even when that namespace is an unknown draft one.
+        var feedNamespace = reader.NamespaceURI;
         string? title = null;
         string? id = null;
         string? author = null;
@@ -18,7 +20,7 @@ internal static class AtomParser
         {
             while (FeedXml.MoveToChild(reader, depth))
             {
-                if (!IsAtom(reader.NamespaceURI))
+                if (!IsAtom(reader.NamespaceURI, feedNamespace))
                 {
                     reader.Skip();
                     continue;
@@ -45,7 +47,7 @@ internal static class AtomParser
                         author = FeedXml.First(author, ReadPersonName(reader));
                         break;
                     case "entry":
-                        items.Add(ReadEntry(reader, feedBase));
+                        items.Add(ReadEntry(reader, feedBase, feedNamespace));
                         break;
                     default:
                         reader.Skip();
@@ -72,11 +74,11 @@ internal static class AtomParser
     /// <summary>RFC 4287 §4.1.2: an Atom Entry Document is a single entry as the root element.</summary>
     public static ParsedFeed ReadEntryDocument(XmlReader reader, Uri? baseUri)
     {
-        var entry = ReadEntry(reader, baseUri);
+        var entry = ReadEntry(reader, baseUri, reader.NamespaceURI);
         return new ParsedFeed(FeedType.Atom, null, null, null, [], [entry]);
     }
 
-    private static FeedItem ReadEntry(XmlReader reader, Uri? parentBase)
+    private static FeedItem ReadEntry(XmlReader reader, Uri? parentBase, string feedNamespace)
     {
         var entryBase = FeedXml.BaseOf(reader, parentBase);
         string? id = null;
@@ -86,8 +88,12 @@ internal static class AtomParser
         string? content = null;
         string? summary = null;
         string? mediaDescription = null;
+        string? mediaTitle = null;
+        // Atom 1.0 names win over the 0.3 ones; a repeated element's last value wins, as in feedparser.
         DateTimeOffset? published = null;
         DateTimeOffset? updated = null;
+        DateTimeOffset? issued = null;
+        DateTimeOffset? modified = null;
         var links = new List<FeedLink>();
         var categories = new List<FeedCategory>();
         if (FeedXml.Enter(reader, out var depth))
@@ -95,13 +101,13 @@ internal static class AtomParser
             while (FeedXml.MoveToChild(reader, depth))
             {
                 var ns = reader.NamespaceURI;
-                if (ns == FeedXml.MediaNamespace)
+                if (FeedXml.IsMedia(ns))
                 {
-                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, entryBase, links));
+                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, entryBase, links, categories, ref mediaTitle));
                     continue;
                 }
 
-                if (!IsAtom(ns))
+                if (!IsAtom(ns, feedNamespace))
                 {
                     reader.Skip();
                     continue;
@@ -127,11 +133,17 @@ internal static class AtomParser
                     case "author":
                         author = FeedXml.First(author, ReadPersonName(reader));
                         break;
-                    case "published" or "issued" or "created":
-                        published = FeedXml.First(published, FeedDates.Parse(FeedXml.ReadText(reader)));
+                    case "published":
+                        published = FeedDates.Parse(FeedXml.ReadText(reader)) ?? published;
                         break;
-                    case "updated" or "modified":
-                        updated = FeedXml.First(updated, FeedDates.Parse(FeedXml.ReadText(reader)));
+                    case "issued" or "created":
+                        issued = FeedXml.First(issued, FeedDates.Parse(FeedXml.ReadText(reader)));
+                        break;
+                    case "updated":
+                        updated = FeedDates.Parse(FeedXml.ReadText(reader)) ?? updated;
+                        break;
+                    case "modified":
+                        modified = FeedDates.Parse(FeedXml.ReadText(reader)) ?? modified;
                         break;
                     case "category":
                         var term = FeedXml.NullIfBlank(reader.GetAttribute("term"));
@@ -159,10 +171,10 @@ internal static class AtomParser
         {
             Id = id,
             Url = url,
-            Title = title,
+            Title = title ?? mediaTitle,
             Author = author,
-            Published = published,
-            Updated = updated,
+            Published = published ?? issued,
+            Updated = updated ?? modified,
             Links = links,
             Categories = categories,
             ContentHtml = content,
@@ -197,5 +209,6 @@ internal static class AtomParser
         return name ?? email;
     }
 
-    private static bool IsAtom(string ns) => ns is FeedXml.AtomNamespace or FeedXml.Atom03Namespace or "";
+    private static bool IsAtom(string ns, string feedNamespace) =>
+        ns is FeedXml.AtomNamespace or FeedXml.Atom03Namespace or "" || ns == feedNamespace;
 }

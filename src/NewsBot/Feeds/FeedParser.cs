@@ -117,6 +117,12 @@ public static partial class FeedParser
             }
         }
 
+        if (TruncatedEndTag().IsMatch(repaired))
+        {
+            // The document stops inside the root's end tag ("</rss"): everything the feed says has been said.
+            repaired = repaired.TrimEnd() + ">";
+        }
+
         if (repaired == text)
         {
             throw new FeedFormatException($"Not well-formed XML: {first.Message}", first);
@@ -143,7 +149,8 @@ public static partial class FeedParser
 
         if (name is "amp" or "lt" or "gt" or "quot" or "apos" || name[0] == '#')
         {
-            return match.Value;
+            // XML 1.0 §4.1 only allows a lowercase x in hexadecimal references.
+            return name.StartsWith("#X", StringComparison.Ordinal) ? "&#x" + name[2..] + ";" : match.Value;
         }
 
         // HTML 4 named entities (what WebUtility knows) become numeric references; unknown ones become text.
@@ -254,7 +261,7 @@ public static partial class FeedParser
             // WHATWG Encoding: ISO-8859-1 and US-ASCII labels mean Windows-1252, which is a superset in practice.
             return encoding.CodePage is 28591 or 20127 ? Encoding.GetEncoding(1252) : encoding;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
             return null;
         }
@@ -297,6 +304,9 @@ public static partial class FeedParser
         var match = DeclaredEncoding().Match(Encoding.ASCII.GetString(head.Slice(start, end)));
         return match.Success ? match.Groups[1].Value : null;
     }
+
+    [GeneratedRegex(@"</[A-Za-z][A-Za-z0-9:]*\s*$", RegexOptions.CultureInvariant)]
+    private static partial Regex TruncatedEndTag();
 
     [GeneratedRegex(@"<!ENTITY", RegexOptions.CultureInvariant)]
     private static partial Regex EntityDeclaration();

@@ -15,6 +15,9 @@ internal static partial class FeedXml
     public const string XhtmlNamespace = "http://www.w3.org/1999/xhtml";
     public const string BloggerScheme = "http://www.blogger.com/atom/ns#";
 
+    /// <summary>Recursive readers stop here: hostile nesting must not exhaust the stack.</summary>
+    public const int MaxNesting = 64;
+
     private static readonly XmlWriterSettings FragmentSettings = new()
     {
         ConformanceLevel = ConformanceLevel.Fragment,
@@ -124,9 +127,15 @@ internal static partial class FeedXml
             else if (reader.NodeType == XmlNodeType.Element)
             {
                 builder ??= new StringBuilder(single);
-                using (var writer = XmlWriter.Create(builder, FragmentSettings))
+                try
                 {
+                    using var writer = XmlWriter.Create(builder, FragmentSettings);
                     writer.WriteNode(reader, defattr: false);
+                }
+                catch (ArgumentException e)
+                {
+                    // A character reference to a lone surrogate (&#xD800;) passes the lenient reader but cannot be written.
+                    throw new FeedFormatException($"Invalid character in markup near {FeedParser.Where(reader)}: {e.Message}", e);
                 }
 
                 continue;
@@ -156,7 +165,14 @@ internal static partial class FeedXml
         {
             if (reader.LocalName == "div" && html is null)
             {
-                html = reader.ReadInnerXml();
+                try
+                {
+                    html = reader.ReadInnerXml();
+                }
+                catch (ArgumentException e)
+                {
+                    throw new FeedFormatException($"Invalid character in markup near {FeedParser.Where(reader)}: {e.Message}", e);
+                }
             }
             else
             {
@@ -307,18 +323,29 @@ internal static partial class FeedXml
     public static FeedLink ReadAtomLink(XmlReader reader, Uri? baseUri, out string? rel)
     {
         var linkBase = BaseOf(reader, baseUri);
-        var href = Resolve(reader.GetAttribute("href"), linkBase);
         rel = NullIfBlank(reader.GetAttribute("rel"));
-        var link = new FeedLink(href ?? "", rel, reader.GetAttribute("type"), reader.GetAttribute("title"));
-        reader.Skip();
-        return link;
+        var type = reader.GetAttribute("type");
+        var title = reader.GetAttribute("title");
+        var href = reader.GetAttribute("href");
+        if (href is null)
+        {
+            // Pre-1.0 drafts and some generators put the URL in the element's text.
+            href = ReadText(reader);
+        }
+        else
+        {
+            reader.Skip();
+        }
+
+        return new FeedLink(Resolve(href, linkBase) ?? "", rel, type, title);
     }
 
     /// <summary>
-    /// A Media RSS element (media:group, media:content, media:thumbnail, media:description): enclosures go to
-    /// <paramref name="links"/>; returns the description as HTML when there is one.
+    /// A Media RSS element (media:group, media:content, media:thumbnail, media:description, media:title,
+    /// media:category): enclosures go to <paramref name="links"/>, categories to <paramref name="categories"/>,
+    /// the first media:title to <paramref name="title"/>; returns the description as HTML when there is one.
     /// </summary>
-    public static string? ReadMedia(XmlReader reader, Uri? baseUri, List<FeedLink> links)
+    public static string? ReadMedia(XmlReader reader, Uri? baseUri, List<FeedLink> links, List<FeedCategory> categories, ref string? title)
     {
         switch (reader.LocalName)
         {
@@ -330,29 +357,51 @@ internal static partial class FeedXml
                     links.Add(new FeedLink(url, rel, reader.GetAttribute("type"), null));
                 }
 
-                return ReadMediaChildren(reader, baseUri, links);
+                return ReadMediaChildren(reader, baseUri, links, categories, ref title);
             case "group":
-                return ReadMediaChildren(reader, baseUri, links);
+                return ReadMediaChildren(reader, baseUri, links, categories, ref title);
             case "description":
                 var plain = reader.GetAttribute("type") != "html";
                 var text = plain ? ReadText(reader) : ReadHtml(reader);
                 return plain && text is not null ? WebUtility.HtmlEncode(text) : text;
+            case "title":
+                var html = reader.GetAttribute("type") == "html";
+                var value = ReadText(reader);
+                title ??= html && value is not null ? HtmlToText(value) : value;
+                return null;
+            case "category":
+                // Media RSS §5.7: scheme defaults to http://search.yahoo.com/mrss/category_schema.
+                var scheme = NullIfBlank(reader.GetAttribute("scheme")) ?? "http://search.yahoo.com/mrss/category_schema";
+                var label = NullIfBlank(reader.GetAttribute("label"));
+                var term = ReadText(reader);
+                if (term is not null)
+                {
+                    categories.Add(new FeedCategory(term, scheme, label));
+                }
+
+                return null;
             default:
                 reader.Skip();
                 return null;
         }
     }
 
-    private static string? ReadMediaChildren(XmlReader reader, Uri? baseUri, List<FeedLink> links)
+    private static string? ReadMediaChildren(XmlReader reader, Uri? baseUri, List<FeedLink> links, List<FeedCategory> categories, ref string? title)
     {
         string? description = null;
+        if (reader.Depth > MaxNesting)
+        {
+            reader.Skip();
+            return null;
+        }
+
         if (Enter(reader, out var depth))
         {
             while (MoveToChild(reader, depth))
             {
-                if (reader.NamespaceURI == MediaNamespace)
+                if (IsMedia(reader.NamespaceURI))
                 {
-                    description = First(description, ReadMedia(reader, baseUri, links));
+                    description = First(description, ReadMedia(reader, baseUri, links, categories, ref title));
                 }
                 else
                 {
@@ -363,6 +412,9 @@ internal static partial class FeedXml
 
         return description;
     }
+
+    /// <summary>Media RSS namespace, also as often written without its trailing slash.</summary>
+    public static bool IsMedia(string ns) => ns is MediaNamespace or "http://search.yahoo.com/mrss";
 
     /// <summary>The first value wins; unlike <c>??=</c> the second is always evaluated, so its element is always consumed.</summary>
     public static string? First(string? current, string? next) => current ?? next;

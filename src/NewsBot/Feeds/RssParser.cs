@@ -12,6 +12,8 @@ internal static class RssParser
     private const string DcNamespace = "http://purl.org/dc/elements/1.1/";
     private const string DcTermsNamespace = "http://purl.org/dc/terms/";
     private const string ItunesNamespace = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+    private const string UserlandNamespace = "http://backend.userland.com/rss2";
+    private const string ItunesScheme = "http://www.itunes.com/";
 
     private sealed class Channel
     {
@@ -125,6 +127,7 @@ internal static class RssParser
         string? content = null;
         string? summary = null;
         string? mediaDescription = null;
+        string? mediaTitle = null;
         string? atomAlternate = null;
         DateTimeOffset? published = null;
         DateTimeOffset? updated = null;
@@ -191,7 +194,7 @@ internal static class RssParser
                 {
                     switch (name)
                     {
-                        case "creator":
+                        case "creator" or "author":
                             author = FeedXml.First(author, FeedXml.ReadText(reader));
                             break;
                         case "date" or "issued" or "created":
@@ -237,13 +240,17 @@ internal static class RssParser
                             break;
                     }
                 }
-                else if (ns == FeedXml.MediaNamespace)
+                else if (FeedXml.IsMedia(ns))
                 {
-                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, itemBase, links));
+                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, itemBase, links, categories, ref mediaTitle));
                 }
-                else if (ns == ItunesNamespace && name == "author")
+                else if (IsItunes(ns) && name == "author")
                 {
                     author = FeedXml.First(author, FeedXml.ReadText(reader));
+                }
+                else if (IsItunes(ns) && name == "category")
+                {
+                    ReadItunesCategory(reader, categories);
                 }
                 else
                 {
@@ -264,7 +271,7 @@ internal static class RssParser
         {
             Id = guid ?? about,
             Url = itemUrl,
-            Title = title,
+            Title = title ?? mediaTitle,
             Author = author,
             Published = published,
             Updated = updated,
@@ -276,5 +283,38 @@ internal static class RssParser
         };
     }
 
-    private static bool IsRss(string ns) => ns is "" or Rss10Namespace or Rss090Namespace;
+    private static bool IsRss(string ns) => ns is "" or Rss10Namespace or Rss090Namespace or UserlandNamespace;
+
+    // Apple's documentation spells the namespace with "DTDs"; iTunes matches it case-insensitively.
+    private static bool IsItunes(string ns) => ns.Equals(ItunesNamespace, StringComparison.OrdinalIgnoreCase);
+
+    private static void ReadItunesCategory(XmlReader reader, List<FeedCategory> categories)
+    {
+        var text = FeedXml.NullIfBlank(reader.GetAttribute("text"));
+        if (text is not null)
+        {
+            categories.Add(new FeedCategory(text, ItunesScheme, null));
+        }
+
+        if (reader.Depth > FeedXml.MaxNesting)
+        {
+            reader.Skip();
+            return;
+        }
+
+        if (FeedXml.Enter(reader, out var depth))
+        {
+            while (FeedXml.MoveToChild(reader, depth))
+            {
+                if (IsItunes(reader.NamespaceURI) && reader.LocalName == "category")
+                {
+                    ReadItunesCategory(reader, categories);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+    }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
+
 using NewsBot.Feeds;
+
 using Xunit.Abstractions;
 
 namespace NewsBot.Tests.Feeds;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+
 using NewsBot.Feeds;
+
 using Xunit.Abstractions;
 
 namespace NewsBot.Tests.Feeds;

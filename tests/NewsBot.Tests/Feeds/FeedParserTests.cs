@@ -1,4 +1,5 @@
 using System.Text;
+
 using NewsBot.Feeds;
 
 namespace NewsBot.Tests.Feeds;
@@ -344,5 +345,34 @@ public class FeedParserTests
     public void ParseDate_Unparseable_ReturnsNull(string? text)
     {
         Assert.Null(FeedDates.Parse(text));
+    }
+
+    [Fact]
+    public void Parse_HostileMarkup_OnlyEverThrowsFeedFormatException()
+    {
+        var nested = string.Concat(Enumerable.Repeat("<media:group>", 5000)) + string.Concat(Enumerable.Repeat("</media:group>", 5000));
+        var inputs = new[]
+        {
+            "<rss><channel><item><description><p>&#xD800; lone surrogate</p></description></item></channel></rss>",
+            "<feed xmlns='http://www.w3.org/2005/Atom'><entry><content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'><p>&#xD800; x</p></div></content></entry></feed>",
+            $"<rss xmlns:media='http://search.yahoo.com/mrss/'><channel><item>{nested}</item></channel></rss>",
+            "<?xml version='1.0' encoding='x-no-such-charset'?><rss><channel><title>t</title></channel></rss>",
+            "<feed xmlns='http://www.w3.org/2005/Atom'><entry><content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'><b>x</div></content></entry></feed>",
+            "{\"version\":\"https://jsonfeed.org/version/1\",\"items\":[1,\"x\",{\"id\":{}}],\"author\":7}",
+        };
+
+        foreach (var input in inputs)
+        {
+            try
+            {
+                Parse(input);
+            }
+            catch (FeedFormatException)
+            {
+            }
+        }
+
+        Assert.Equal("t", Parse(inputs[3]).Title);
+        Assert.Single(Parse(inputs[2]).Items);
     }
 }

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
+
 using NewsBot.Feeds;
+
 using Xunit.Abstractions;
 
 namespace NewsBot.Tests.Feeds;
