@@ -56,6 +56,18 @@ internal static class AtomParser
             }
         }
 
+        var documentBase = FeedXml.AbsoluteUri(links.Find(l => l.Rel == "self")?.Href) ?? FeedXml.AbsoluteUri(home);
+        if (documentBase is not null)
+        {
+            // RFC 3986 §5.1.3: with no xml:base and no retrieval URI from the caller, the feed's self link
+            // (else its home page) is the best stand-in for the document's own address.
+            home = FeedXml.Resolve(home, documentBase);
+            for (var i = 0; i < items.Count; i++)
+            {
+                items[i] = ResolveLinks(items[i], documentBase);
+            }
+        }
+
         if (author is not null)
         {
             // RFC 4287 §4.2.1: an entry without an author inherits the feed's.
@@ -69,6 +81,20 @@ internal static class AtomParser
         }
 
         return new ParsedFeed(FeedType.Atom, title, home, id, links, items);
+    }
+
+    private static FeedItem ResolveLinks(FeedItem item, Uri documentBase)
+    {
+        if ((item.Url is null || FeedXml.IsAbsolute(item.Url)) && item.Links.All(l => FeedXml.IsAbsolute(l.Href)))
+        {
+            return item;
+        }
+
+        return item with
+        {
+            Url = FeedXml.Resolve(item.Url, documentBase),
+            Links = item.Links.Select(l => l with { Href = FeedXml.Resolve(l.Href, documentBase) ?? l.Href }).ToList(),
+        };
     }
 
     /// <summary>RFC 4287 §4.1.2: an Atom Entry Document is a single entry as the root element.</summary>

@@ -72,6 +72,8 @@ public class BloggerCorpusTests(ITestOutputHelper output)
         tally.Check("netnewswire", "homePageURL", "https://yakubin.com/notes", yakubin.Link);
         tally.Check("netnewswire", "entries", 12, yakubin.Items.Count);
         tally.Check("netnewswire", "entries[0].title", "Thoughts about Prolog", yakubin.Items[0].Title);
+        // The entry links are relative ("/notes/..."): resolved against the feed's self link.
+        tally.Check("netnewswire", "entries[0].url", "https://yakubin.com/notes/thoughts-about-prolog.html", yakubin.Items[0].Url);
         // 11 of the 12 entries carry <content type="html">; the twelfth has none.
         tally.Check("netnewswire", "entries with content", 11, yakubin.Items.Count(i => i.ContentHtml?.StartsWith("<p>", StringComparison.Ordinal) == true));
 

@@ -20,7 +20,9 @@ public class FeedParserSpeedTests(ITestOutputHelper output)
         FeedParser.Parse(data); // warm-up: JIT and the shared buffer pool
         var best = TimeSpan.MaxValue;
         var allocated = long.MaxValue;
-        for (var run = 0; run < 40; run++)
+        // Best of many runs: the machine is shared, and only the undisturbed runs measure the parser.
+        var clock = Stopwatch.StartNew();
+        for (var run = 0; run < 100 && (run < 20 || clock.Elapsed < TimeSpan.FromSeconds(3)); run++)
         {
             // Start each run from a clean heap so earlier tests' garbage is not collected on this run's clock.
             GC.Collect();
