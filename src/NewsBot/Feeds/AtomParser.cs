@@ -7,7 +7,7 @@ internal static class AtomParser
 {
     public static ParsedFeed Read(XmlReader reader, Uri? baseUri)
     {
-        var feedBase = FeedXml.BaseOf(reader, baseUri);
+        var feedBase = FeedXml.ReadXmlBase(reader, baseUri);
         // Elements in the root's namespace are Atom elements even when that namespace is an unknown draft one.
         var feedNamespace = reader.NamespaceURI;
         string? title = null;
@@ -29,10 +29,10 @@ internal static class AtomParser
                 switch (reader.LocalName)
                 {
                     case "title":
-                        title = FeedXml.First(title, FeedXml.ReadPlainText(reader));
+                        title = FeedXml.KeepFirst(title, FeedXml.ReadPlainText(reader));
                         break;
                     case "id":
-                        id = FeedXml.First(id, FeedXml.ReadText(reader));
+                        id = FeedXml.KeepFirst(id, FeedXml.ReadText(reader));
                         break;
                     case "link":
                         var link = FeedXml.ReadAtomLink(reader, feedBase, out var rel);
@@ -44,7 +44,7 @@ internal static class AtomParser
 
                         break;
                     case "author":
-                        author = FeedXml.First(author, ReadPersonName(reader));
+                        author = FeedXml.KeepFirst(author, ReadPersonName(reader));
                         break;
                     case "entry":
                         items.Add(ReadEntry(reader, feedBase, feedNamespace));
@@ -56,7 +56,7 @@ internal static class AtomParser
             }
         }
 
-        var documentBase = FeedXml.AbsoluteUri(links.Find(l => l.Rel == "self")?.Href) ?? FeedXml.AbsoluteUri(home);
+        var documentBase = FeedXml.ParseAbsoluteUri(links.Find(l => l.Rel == "self")?.Href) ?? FeedXml.ParseAbsoluteUri(home);
         if (documentBase is not null)
         {
             // RFC 3986 §5.1.3: with no xml:base and no retrieval URI from the caller, the feed's self link
@@ -106,7 +106,7 @@ internal static class AtomParser
 
     private static FeedItem ReadEntry(XmlReader reader, Uri? parentBase, string feedNamespace)
     {
-        var entryBase = FeedXml.BaseOf(reader, parentBase);
+        var entryBase = FeedXml.ReadXmlBase(reader, parentBase);
         string? id = null;
         string? title = null;
         string? url = null;
@@ -129,7 +129,7 @@ internal static class AtomParser
                 var ns = reader.NamespaceURI;
                 if (FeedXml.IsMedia(ns))
                 {
-                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, entryBase, links, categories, ref mediaTitle));
+                    mediaDescription = FeedXml.KeepFirst(mediaDescription, FeedXml.ReadMedia(reader, entryBase, links, categories, ref mediaTitle));
                     continue;
                 }
 
@@ -142,10 +142,10 @@ internal static class AtomParser
                 switch (reader.LocalName)
                 {
                     case "id":
-                        id = FeedXml.First(id, FeedXml.ReadText(reader));
+                        id = FeedXml.KeepFirst(id, FeedXml.ReadText(reader));
                         break;
                     case "title":
-                        title = FeedXml.First(title, FeedXml.ReadPlainText(reader));
+                        title = FeedXml.KeepFirst(title, FeedXml.ReadPlainText(reader));
                         break;
                     case "link":
                         var link = FeedXml.ReadAtomLink(reader, entryBase, out var rel);
@@ -157,13 +157,13 @@ internal static class AtomParser
 
                         break;
                     case "author":
-                        author = FeedXml.First(author, ReadPersonName(reader));
+                        author = FeedXml.KeepFirst(author, ReadPersonName(reader));
                         break;
                     case "published":
                         published = FeedDates.Parse(FeedXml.ReadText(reader)) ?? published;
                         break;
                     case "issued" or "created":
-                        issued = FeedXml.First(issued, FeedDates.Parse(FeedXml.ReadText(reader)));
+                        issued = FeedXml.KeepFirst(issued, FeedDates.Parse(FeedXml.ReadText(reader)));
                         break;
                     case "updated":
                         updated = FeedDates.Parse(FeedXml.ReadText(reader)) ?? updated;
@@ -172,19 +172,19 @@ internal static class AtomParser
                         modified = FeedDates.Parse(FeedXml.ReadText(reader)) ?? modified;
                         break;
                     case "category":
-                        var term = FeedXml.NullIfBlank(reader.GetAttribute("term"));
+                        var term = FeedXml.TrimToNull(reader.GetAttribute("term"));
                         if (term is not null)
                         {
-                            categories.Add(new FeedCategory(term, FeedXml.NullIfBlank(reader.GetAttribute("scheme")), FeedXml.NullIfBlank(reader.GetAttribute("label"))));
+                            categories.Add(new FeedCategory(term, FeedXml.TrimToNull(reader.GetAttribute("scheme")), FeedXml.TrimToNull(reader.GetAttribute("label"))));
                         }
 
                         reader.Skip();
                         break;
                     case "content":
-                        content = FeedXml.First(content, FeedXml.ReadHtmlConstruct(reader));
+                        content = FeedXml.KeepFirst(content, FeedXml.ReadHtmlConstruct(reader));
                         break;
                     case "summary":
-                        summary = FeedXml.First(summary, FeedXml.ReadHtmlConstruct(reader));
+                        summary = FeedXml.KeepFirst(summary, FeedXml.ReadHtmlConstruct(reader));
                         break;
                     default:
                         reader.Skip();
@@ -205,7 +205,7 @@ internal static class AtomParser
             Categories = categories,
             ContentHtml = content,
             SummaryHtml = summary ?? mediaDescription,
-            Labels = FeedXml.LabelsOf(categories),
+            Labels = FeedXml.SelectLabels(categories),
         };
     }
 
@@ -220,10 +220,10 @@ internal static class AtomParser
                 switch (reader.LocalName)
                 {
                     case "name":
-                        name = FeedXml.First(name, FeedXml.ReadText(reader));
+                        name = FeedXml.KeepFirst(name, FeedXml.ReadText(reader));
                         break;
                     case "email":
-                        email = FeedXml.First(email, FeedXml.ReadText(reader));
+                        email = FeedXml.KeepFirst(email, FeedXml.ReadText(reader));
                         break;
                     default:
                         reader.Skip();

@@ -83,7 +83,7 @@ public static class FeedDates
         }
 
         var index = 0;
-        if (index < tokens.Count && !char.IsAsciiDigit(tokens[index][0]) && MonthOf(tokens[index]) == 0)
+        if (index < tokens.Count && !char.IsAsciiDigit(tokens[index][0]) && ParseMonth(tokens[index]) == 0)
         {
             index++; // day name, possibly misspelt or localized
         }
@@ -97,12 +97,12 @@ public static class FeedDates
         int month;
         if (int.TryParse(tokens[index], NumberStyles.None, CultureInfo.InvariantCulture, out day))
         {
-            month = MonthOf(tokens[index + 1]);
+            month = ParseMonth(tokens[index + 1]);
         }
         else
         {
             // "Oct 01 2019" (asctime-like ordering)
-            month = MonthOf(tokens[index]);
+            month = ParseMonth(tokens[index]);
             if (!int.TryParse(tokens[index + 1], NumberStyles.None, CultureInfo.InvariantCulture, out day))
             {
                 return null;
@@ -146,7 +146,7 @@ public static class FeedDates
         var offset = TimeSpan.Zero;
         if (index < tokens.Count)
         {
-            var zone = OffsetOf(tokens[index]);
+            var zone = ParseZone(tokens[index]);
             if (zone is null)
             {
                 return null;
@@ -164,7 +164,7 @@ public static class FeedDates
         return new DateTimeOffset(year, month, day, hour, minute, Math.Min(second, 59), offset);
     }
 
-    private static int MonthOf(string token)
+    private static int ParseMonth(string token)
     {
         if (token.Length < 3)
         {
@@ -189,7 +189,7 @@ public static class FeedDates
         };
     }
 
-    private static TimeSpan? OffsetOf(string zone)
+    private static TimeSpan? ParseZone(string zone)
     {
         if ((zone[0] == '+' || zone[0] == '-') && zone.Length >= 3)
         {

@@ -75,7 +75,7 @@ public static partial class FeedParser
         reader.MoveToContent();
         if (reader.NodeType != XmlNodeType.Element)
         {
-            throw new FeedFormatException($"No root element ({Where(reader)})");
+            throw new FeedFormatException($"No root element ({DescribePosition(reader)})");
         }
 
         var feed = (reader.LocalName, reader.NamespaceURI) switch
@@ -83,7 +83,7 @@ public static partial class FeedParser
             ("feed", _) => AtomParser.Read(reader, baseUri),
             ("entry", FeedXml.AtomNamespace) => AtomParser.ReadEntryDocument(reader, baseUri),
             ("rss", _) or ("channel", _) or ("RDF", _) => RssParser.Read(reader, baseUri),
-            _ => throw new FeedFormatException($"Root element <{reader.Name}> is not rss, rdf:RDF or feed ({Where(reader)})"),
+            _ => throw new FeedFormatException($"Root element <{reader.Name}> is not rss, rdf:RDF or feed ({DescribePosition(reader)})"),
         };
 
         // Read to the end so that a truncated or broken document is reported, not half-read.
@@ -163,7 +163,7 @@ public static partial class FeedParser
         return string.Concat(decoded.EnumerateRunes().Select(r => $"&#{r.Value};"));
     }
 
-    internal static string Where(XmlReader reader) =>
+    internal static string DescribePosition(XmlReader reader) =>
         reader is IXmlLineInfo info && info.HasLineInfo() ? $"line {info.LineNumber}, position {info.LinePosition}" : "unknown position";
 
     private static bool IsJson(ReadOnlySpan<byte> body, Encoding encoding)
@@ -232,8 +232,8 @@ public static partial class FeedParser
         }
 
         // RFC 7303 §3: the charset parameter of the HTTP Content-Type wins over the XML declaration.
-        var encoding = SingleByteCompatible(EncodingOf(CharsetOf(contentType)))
-            ?? SingleByteCompatible(EncodingOf(DeclaredEncodingOf(data)))
+        var encoding = RejectWideEncoding(FindEncoding(ReadCharset(contentType)))
+            ?? RejectWideEncoding(FindEncoding(ReadDeclaredEncoding(data)))
             ?? new UTF8Encoding(false);
         if (encoding.CodePage == 65001 && !System.Text.Unicode.Utf8.IsValid(data))
         {
@@ -245,10 +245,10 @@ public static partial class FeedParser
     }
 
     // UTF-16/32 named without a byte pattern to match is a mislabel: the bytes are ASCII-compatible.
-    private static Encoding? SingleByteCompatible(Encoding? encoding) =>
+    private static Encoding? RejectWideEncoding(Encoding? encoding) =>
         encoding is null || encoding.CodePage is 1200 or 1201 or 12000 or 12001 ? null : encoding;
 
-    private static Encoding? EncodingOf(string? name)
+    private static Encoding? FindEncoding(string? name)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -267,7 +267,7 @@ public static partial class FeedParser
         }
     }
 
-    private static string? CharsetOf(string? contentType)
+    private static string? ReadCharset(string? contentType)
     {
         if (contentType is null)
         {
@@ -286,7 +286,7 @@ public static partial class FeedParser
         return null;
     }
 
-    private static string? DeclaredEncodingOf(ReadOnlySpan<byte> data)
+    private static string? ReadDeclaredEncoding(ReadOnlySpan<byte> data)
     {
         var head = data[..Math.Min(data.Length, 1024)];
         var start = head.IndexOf("<?xml"u8);

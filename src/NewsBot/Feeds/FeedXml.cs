@@ -94,7 +94,7 @@ internal static partial class FeedXml
         }
 
         reader.Read();
-        return NullIfBlank(builder?.ToString() ?? single);
+        return TrimToNull(builder?.ToString() ?? single);
     }
 
     /// <summary>
@@ -135,7 +135,7 @@ internal static partial class FeedXml
                 catch (ArgumentException e)
                 {
                     // A character reference to a lone surrogate (&#xD800;) passes the lenient reader but cannot be written.
-                    throw new FeedFormatException($"Invalid character in markup near {FeedParser.Where(reader)}: {e.Message}", e);
+                    throw new FeedFormatException($"Invalid character in markup near {FeedParser.DescribePosition(reader)}: {e.Message}", e);
                 }
 
                 continue;
@@ -149,7 +149,7 @@ internal static partial class FeedXml
 
         reader.Read();
         var html = builder?.ToString() ?? single;
-        return NullIfBlank(html?.Replace(" xmlns=\"" + XhtmlNamespace + "\"", "", StringComparison.Ordinal));
+        return TrimToNull(html?.Replace(" xmlns=\"" + XhtmlNamespace + "\"", "", StringComparison.Ordinal));
     }
 
     /// <summary>RFC 4287 §3.1.1.3: xhtml content is one xhtml:div whose children are the content.</summary>
@@ -171,7 +171,7 @@ internal static partial class FeedXml
                 }
                 catch (ArgumentException e)
                 {
-                    throw new FeedFormatException($"Invalid character in markup near {FeedParser.Where(reader)}: {e.Message}", e);
+                    throw new FeedFormatException($"Invalid character in markup near {FeedParser.DescribePosition(reader)}: {e.Message}", e);
                 }
             }
             else
@@ -180,7 +180,7 @@ internal static partial class FeedXml
             }
         }
 
-        return NullIfBlank(html?.Replace(" xmlns=\"" + XhtmlNamespace + "\"", "", StringComparison.Ordinal));
+        return TrimToNull(html?.Replace(" xmlns=\"" + XhtmlNamespace + "\"", "", StringComparison.Ordinal));
     }
 
     /// <summary>An Atom text construct (RFC 4287 §3.1) as plain text: html is reduced to its text.</summary>
@@ -237,7 +237,7 @@ internal static partial class FeedXml
     }
 
     /// <summary>The element's xml:base (XML Base §4.2) resolved against the parent base.</summary>
-    public static Uri? BaseOf(XmlReader reader, Uri? parent)
+    public static Uri? ReadXmlBase(XmlReader reader, Uri? parent)
     {
         if (!reader.HasAttributes)
         {
@@ -275,7 +275,7 @@ internal static partial class FeedXml
         return Uri.TryCreate(baseUri, href, out var resolved) ? resolved.AbsoluteUri : href;
     }
 
-    public static Uri? AbsoluteUri(string? href) =>
+    public static Uri? ParseAbsoluteUri(string? href) =>
         href is not null && IsAbsolute(href) && Uri.TryCreate(href, UriKind.Absolute, out var uri) ? uri : null;
 
     /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":".</summary>
@@ -300,7 +300,7 @@ internal static partial class FeedXml
     }
 
     /// <summary>Blogger labels are the categories in its scheme; feeds without that scheme label with every category.</summary>
-    public static IReadOnlyList<string> LabelsOf(List<FeedCategory> categories)
+    public static IReadOnlyList<string> SelectLabels(List<FeedCategory> categories)
     {
         if (categories.Count == 0)
         {
@@ -322,8 +322,8 @@ internal static partial class FeedXml
 
     public static FeedLink ReadAtomLink(XmlReader reader, Uri? baseUri, out string? rel)
     {
-        var linkBase = BaseOf(reader, baseUri);
-        rel = NullIfBlank(reader.GetAttribute("rel"));
+        var linkBase = ReadXmlBase(reader, baseUri);
+        rel = TrimToNull(reader.GetAttribute("rel"));
         var type = reader.GetAttribute("type");
         var title = reader.GetAttribute("title");
         var href = reader.GetAttribute("href");
@@ -371,8 +371,8 @@ internal static partial class FeedXml
                 return null;
             case "category":
                 // Media RSS §5.7: scheme defaults to http://search.yahoo.com/mrss/category_schema.
-                var scheme = NullIfBlank(reader.GetAttribute("scheme")) ?? "http://search.yahoo.com/mrss/category_schema";
-                var label = NullIfBlank(reader.GetAttribute("label"));
+                var scheme = TrimToNull(reader.GetAttribute("scheme")) ?? "http://search.yahoo.com/mrss/category_schema";
+                var label = TrimToNull(reader.GetAttribute("label"));
                 var term = ReadText(reader);
                 if (term is not null)
                 {
@@ -401,7 +401,7 @@ internal static partial class FeedXml
             {
                 if (IsMedia(reader.NamespaceURI))
                 {
-                    description = First(description, ReadMedia(reader, baseUri, links, categories, ref title));
+                    description = KeepFirst(description, ReadMedia(reader, baseUri, links, categories, ref title));
                 }
                 else
                 {
@@ -417,15 +417,15 @@ internal static partial class FeedXml
     public static bool IsMedia(string ns) => ns is MediaNamespace or "http://search.yahoo.com/mrss";
 
     /// <summary>The first value wins; unlike <c>??=</c> the second is always evaluated, so its element is always consumed.</summary>
-    public static string? First(string? current, string? next) => current ?? next;
+    public static string? KeepFirst(string? current, string? next) => current ?? next;
 
-    public static DateTimeOffset? First(DateTimeOffset? current, DateTimeOffset? next) => current ?? next;
+    public static DateTimeOffset? KeepFirst(DateTimeOffset? current, DateTimeOffset? next) => current ?? next;
 
     public static bool IsAlternate(string? rel) => rel is null or "alternate";
 
     private static bool IsHtmlType(string? type) => type is "html" or "text/html" or "application/xhtml+xml";
 
-    public static string? NullIfBlank(string? text)
+    public static string? TrimToNull(string? text)
     {
         if (text is null)
         {

@@ -28,7 +28,7 @@ internal static class RssParser
 
     public static ParsedFeed Read(XmlReader reader, Uri? baseUri)
     {
-        var channel = new Channel { ItemBase = FeedXml.BaseOf(reader, baseUri) };
+        var channel = new Channel { ItemBase = FeedXml.ReadXmlBase(reader, baseUri) };
         channel.HasXmlBase = channel.ItemBase != baseUri;
         if (reader.LocalName == "channel")
         {
@@ -65,14 +65,14 @@ internal static class RssParser
 
     private static void ReadChannel(XmlReader reader, Channel channel)
     {
-        var channelBase = FeedXml.BaseOf(reader, channel.ItemBase);
+        var channelBase = FeedXml.ReadXmlBase(reader, channel.ItemBase);
         if (channelBase != channel.ItemBase)
         {
             channel.HasXmlBase = true;
             channel.ItemBase = channelBase;
         }
 
-        channel.Id ??= FeedXml.NullIfBlank(reader.GetAttribute("about", RdfNamespace));
+        channel.Id ??= FeedXml.TrimToNull(reader.GetAttribute("about", RdfNamespace));
         if (!FeedXml.Enter(reader, out var depth))
         {
             return;
@@ -88,7 +88,7 @@ internal static class RssParser
             }
             else if (IsRss(ns) && name == "title" || ns == DcNamespace && name == "title")
             {
-                channel.Title = FeedXml.First(channel.Title, FeedXml.ReadText(reader));
+                channel.Title = FeedXml.KeepFirst(channel.Title, FeedXml.ReadText(reader));
             }
             else if (IsRss(ns) && name == "link")
             {
@@ -100,7 +100,7 @@ internal static class RssParser
                     if (!channel.HasXmlBase)
                     {
                         // Relative item links resolve against the channel's home page when no xml:base says otherwise.
-                        channel.ItemBase = FeedXml.AbsoluteUri(link) ?? channel.ItemBase;
+                        channel.ItemBase = FeedXml.ParseAbsoluteUri(link) ?? channel.ItemBase;
                     }
                 }
             }
@@ -117,8 +117,8 @@ internal static class RssParser
 
     private static FeedItem ReadItem(XmlReader reader, Uri? parentBase)
     {
-        var itemBase = FeedXml.BaseOf(reader, parentBase);
-        var about = FeedXml.NullIfBlank(reader.GetAttribute("about", RdfNamespace));
+        var itemBase = FeedXml.ReadXmlBase(reader, parentBase);
+        var about = FeedXml.TrimToNull(reader.GetAttribute("about", RdfNamespace));
         string? title = null;
         string? link = null;
         string? guid = null;
@@ -144,27 +144,27 @@ internal static class RssParser
                     switch (name)
                     {
                         case "title":
-                            title = FeedXml.First(title, FeedXml.ReadText(reader));
+                            title = FeedXml.KeepFirst(title, FeedXml.ReadText(reader));
                             break;
                         case "link":
-                            link = FeedXml.First(link, FeedXml.Resolve(FeedXml.ReadText(reader), itemBase));
+                            link = FeedXml.KeepFirst(link, FeedXml.Resolve(FeedXml.ReadText(reader), itemBase));
                             break;
                         case "guid":
                             // RSS 2.0: isPermaLink defaults to true.
                             guidIsPermaLink = !string.Equals(reader.GetAttribute("isPermaLink")?.Trim(), "false", StringComparison.OrdinalIgnoreCase);
-                            guid = FeedXml.First(guid, FeedXml.ReadText(reader));
+                            guid = FeedXml.KeepFirst(guid, FeedXml.ReadText(reader));
                             break;
                         case "description":
-                            summary = FeedXml.First(summary, FeedXml.ReadHtml(reader));
+                            summary = FeedXml.KeepFirst(summary, FeedXml.ReadHtml(reader));
                             break;
                         case "author":
-                            author = FeedXml.First(author, FeedXml.ReadText(reader));
+                            author = FeedXml.KeepFirst(author, FeedXml.ReadText(reader));
                             break;
                         case "pubDate":
-                            published = FeedXml.First(published, FeedDates.Parse(FeedXml.ReadText(reader)));
+                            published = FeedXml.KeepFirst(published, FeedDates.Parse(FeedXml.ReadText(reader)));
                             break;
                         case "category":
-                            var domain = FeedXml.NullIfBlank(reader.GetAttribute("domain"));
+                            var domain = FeedXml.TrimToNull(reader.GetAttribute("domain"));
                             var term = FeedXml.ReadText(reader);
                             if (term is not null)
                             {
@@ -188,20 +188,20 @@ internal static class RssParser
                 }
                 else if (ns == ContentNamespace && name == "encoded")
                 {
-                    content = FeedXml.First(content, FeedXml.ReadHtml(reader));
+                    content = FeedXml.KeepFirst(content, FeedXml.ReadHtml(reader));
                 }
                 else if (ns == DcNamespace || ns == DcTermsNamespace)
                 {
                     switch (name)
                     {
                         case "creator" or "author":
-                            author = FeedXml.First(author, FeedXml.ReadText(reader));
+                            author = FeedXml.KeepFirst(author, FeedXml.ReadText(reader));
                             break;
                         case "date" or "issued" or "created":
-                            published = FeedXml.First(published, FeedDates.Parse(FeedXml.ReadText(reader)));
+                            published = FeedXml.KeepFirst(published, FeedDates.Parse(FeedXml.ReadText(reader)));
                             break;
                         case "modified":
-                            updated = FeedXml.First(updated, FeedDates.Parse(FeedXml.ReadText(reader)));
+                            updated = FeedXml.KeepFirst(updated, FeedDates.Parse(FeedXml.ReadText(reader)));
                             break;
                         case "subject":
                             var subject = FeedXml.ReadText(reader);
@@ -212,7 +212,7 @@ internal static class RssParser
 
                             break;
                         case "title":
-                            title = FeedXml.First(title, FeedXml.ReadText(reader));
+                            title = FeedXml.KeepFirst(title, FeedXml.ReadText(reader));
                             break;
                         default:
                             reader.Skip();
@@ -233,7 +233,7 @@ internal static class RssParser
 
                             break;
                         case "updated":
-                            updated = FeedXml.First(updated, FeedDates.Parse(FeedXml.ReadText(reader)));
+                            updated = FeedXml.KeepFirst(updated, FeedDates.Parse(FeedXml.ReadText(reader)));
                             break;
                         default:
                             reader.Skip();
@@ -242,11 +242,11 @@ internal static class RssParser
                 }
                 else if (FeedXml.IsMedia(ns))
                 {
-                    mediaDescription = FeedXml.First(mediaDescription, FeedXml.ReadMedia(reader, itemBase, links, categories, ref mediaTitle));
+                    mediaDescription = FeedXml.KeepFirst(mediaDescription, FeedXml.ReadMedia(reader, itemBase, links, categories, ref mediaTitle));
                 }
                 else if (IsItunes(ns) && name == "author")
                 {
-                    author = FeedXml.First(author, FeedXml.ReadText(reader));
+                    author = FeedXml.KeepFirst(author, FeedXml.ReadText(reader));
                 }
                 else if (IsItunes(ns) && name == "category")
                 {
@@ -279,7 +279,7 @@ internal static class RssParser
             Categories = categories,
             ContentHtml = content,
             SummaryHtml = summary ?? mediaDescription,
-            Labels = FeedXml.LabelsOf(categories),
+            Labels = FeedXml.SelectLabels(categories),
         };
     }
 
@@ -290,7 +290,7 @@ internal static class RssParser
 
     private static void ReadItunesCategory(XmlReader reader, List<FeedCategory> categories)
     {
-        var text = FeedXml.NullIfBlank(reader.GetAttribute("text"));
+        var text = FeedXml.TrimToNull(reader.GetAttribute("text"));
         if (text is not null)
         {
             categories.Add(new FeedCategory(text, ItunesScheme, null));

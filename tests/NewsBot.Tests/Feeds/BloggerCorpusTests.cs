@@ -105,10 +105,10 @@ public class BloggerCorpusTests(ITestOutputHelper output)
                     var item = feed.Items[i++];
                     var where = $"{name} items[{i - 1}]";
                     // rss-parser keeps the surrounding whitespace of titles; NewsBot trims them.
-                    tally.Check(folder, where + " title", Text(expectedItem, "title")?.Trim(), item.Title);
-                    tally.Check(folder, where + " link", Text(expectedItem, "link"), item.Url);
-                    tally.Check(folder, where + " id", Text(expectedItem, "id") ?? Text(expectedItem, "guid"), item.Id);
-                    var isoDate = Text(expectedItem, "isoDate");
+                    tally.Check(folder, where + " title", ReadText(expectedItem, "title")?.Trim(), item.Title);
+                    tally.Check(folder, where + " link", ReadText(expectedItem, "link"), item.Url);
+                    tally.Check(folder, where + " id", ReadText(expectedItem, "id") ?? ReadText(expectedItem, "guid"), item.Id);
+                    var isoDate = ReadText(expectedItem, "isoDate");
                     tally.Check(folder, where + " date", isoDate is null ? null : DateTimeOffset.Parse(isoDate), item.Published);
                 }
             }
@@ -119,6 +119,6 @@ public class BloggerCorpusTests(ITestOutputHelper output)
         Assert.Equal(tally.Applicable, tally.Passed);
     }
 
-    private static string? Text(JsonElement element, string name) =>
+    private static string? ReadText(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -29,7 +29,7 @@ public class FeedRsConformanceTests(ITestOutputHelper output)
             var feed = FeedParser.Parse(bytes);
             fixtures++;
 
-            tally.Check(folder, name + " title", TextOf(e.GetProperty("title")), feed.Title);
+            tally.Check(folder, name + " title", ReadText(e.GetProperty("title")), feed.Title);
             CheckId(tally, folder, name + " id", e, sourceText, feed.Id);
             foreach (var link in e.GetProperty("links").EnumerateArray())
             {
@@ -46,7 +46,7 @@ public class FeedRsConformanceTests(ITestOutputHelper output)
                 var where = $"{name} entries[{i++}]";
                 if (entry.GetProperty("title").ValueKind != JsonValueKind.Null || item.Title is not null)
                 {
-                    tally.Check(folder, where + " title", TextOf(entry.GetProperty("title")), item.Title);
+                    tally.Check(folder, where + " title", ReadText(entry.GetProperty("title")), item.Title);
                 }
 
                 CheckId(tally, folder, where + " id", entry, sourceText, item.Id);
@@ -56,8 +56,8 @@ public class FeedRsConformanceTests(ITestOutputHelper output)
                     tally.Record(folder, item.Links.Any(l => SameUrl(l.Href, href)) || SameUrl(item.Url, href), $"{where} link {href} missing from [{string.Join(", ", item.Links.Select(l => l.Href))}]");
                 }
 
-                var published = DateOf(entry, "published");
-                var updated = DateOf(entry, "updated");
+                var published = ReadDate(entry, "published");
+                var updated = ReadDate(entry, "updated");
                 if (published is not null || item.Published is not null)
                 {
                     tally.Check(folder, where + " published", published, item.Published);
@@ -108,9 +108,9 @@ public class FeedRsConformanceTests(ITestOutputHelper output)
         actual == expected
         || Uri.TryCreate(actual, UriKind.Absolute, out var a) && Uri.TryCreate(expected, UriKind.Absolute, out var b) && a == b;
 
-    private static string? TextOf(JsonElement text) =>
+    private static string? ReadText(JsonElement text) =>
         text.ValueKind == JsonValueKind.Object ? text.GetProperty("content").GetString()?.Trim() : null;
 
-    private static DateTimeOffset? DateOf(JsonElement element, string name) =>
+    private static DateTimeOffset? ReadDate(JsonElement element, string name) =>
         element.GetProperty(name).ValueKind == JsonValueKind.String ? DateTimeOffset.Parse(element.GetProperty(name).GetString()!) : null;
 }

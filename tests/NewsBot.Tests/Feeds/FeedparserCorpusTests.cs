@@ -40,9 +40,9 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
         var files = Directory.GetFiles(root, "*", SearchOption.AllDirectories).Where(IsFeedFile).Order(StringComparer.Ordinal).ToList();
         foreach (var path in files)
         {
-            var folder = FolderOf(root, path);
+            var folder = GetFolder(root, path);
             var bytes = File.ReadAllBytes(path);
-            var (contentType, baseUri) = HeadersOf(bytes, DocumentUri(root, path));
+            var (contentType, baseUri) = ReadHeaders(bytes, BuildDocumentUri(root, path));
             var count = counts.GetValueOrDefault(folder);
             try
             {
@@ -78,26 +78,26 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
         var inapplicable = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var files = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
             .Where(IsFeedFile)
-            .Where(p => !FolderOf(root, p).StartsWith("wellformed/sanitize", StringComparison.Ordinal))
+            .Where(p => !GetFolder(root, p).StartsWith("wellformed/sanitize", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
         foreach (var path in files)
         {
             var bytes = File.ReadAllBytes(path);
-            var expect = ExpectOf(bytes);
+            var expect = ReadExpect(bytes);
             if (expect is null)
             {
                 continue;
             }
 
-            var folder = FolderOf(root, path);
-            var reason = InapplicableReason(folder, expect, bytes);
+            var folder = GetFolder(root, path);
+            var reason = FindInapplicableReason(folder, expect, bytes);
             if (reason is not null)
             {
                 inapplicable[reason] = inapplicable.GetValueOrDefault(reason) + 1;
                 continue;
             }
 
-            var (contentType, baseUri) = HeadersOf(bytes, DocumentUri(root, path));
+            var (contentType, baseUri) = ReadHeaders(bytes, BuildDocumentUri(root, path));
             ParsedFeed? feed = null;
             try
             {
@@ -109,7 +109,7 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
 
             try
             {
-                var passed = PythonExpression.Evaluate(expect, name => NameOf(name, feed), (dictionary, key) => dictionary is not FeedparserDict d || ModelledKeys[d.Kind].Contains(key));
+                var passed = PythonExpression.Evaluate(expect, name => ResolveName(name, feed), (dictionary, key) => dictionary is not FeedparserDict d || ModelledKeys[d.Kind].Contains(key));
                 tally.Record(folder, passed, $"{Path.GetFileName(path)}: {expect}{(feed is null ? " (rejected)" : "")}");
             }
             catch (PythonExpression.NotModelledException e)
@@ -125,7 +125,7 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
         Assert.True(tally.Passed >= 0.95 * tally.Applicable, $"{tally.Passed}/{tally.Applicable} expectations hold");
     }
 
-    private static object? NameOf(string name, ParsedFeed? feed) => name switch
+    private static object? ResolveName(string name, ParsedFeed? feed) => name switch
     {
         "bozo" => feed is null,
         "feed" => feed is null ? new FeedparserDict("feed") : FeedDictionary(feed),
@@ -201,11 +201,11 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
         (path.EndsWith(".xml", StringComparison.Ordinal) || path.EndsWith(".json", StringComparison.Ordinal) || path.EndsWith(".rdf", StringComparison.Ordinal))
         && !Path.GetFileName(path).StartsWith("LICENSE", StringComparison.Ordinal);
 
-    private static string FolderOf(string root, string path) =>
+    private static string GetFolder(string root, string path) =>
         Path.GetRelativePath(root, Path.GetDirectoryName(path)!).Replace('\\', '/');
 
     // The leading comment is ASCII in every encoding but UTF-16/32; decode those before looking.
-    private static string HeadOf(byte[] bytes)
+    private static string ReadHead(byte[] bytes)
     {
         var head = bytes.AsSpan(0, Math.Min(bytes.Length, 4096));
         var text = head.Length > 1 && (head[0] == 0 || head[1] == 0 || head[0] == 0xFF || head[0] == 0xFE)
@@ -229,18 +229,18 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
         return "";
     }
 
-    private static string? ExpectOf(byte[] bytes)
+    private static string? ReadExpect(byte[] bytes)
     {
-        var match = ExpectLine().Match(HeadOf(bytes));
+        var match = ExpectLine().Match(ReadHead(bytes));
         return match.Success ? match.Groups[1].Value.Trim() : null;
     }
 
     // feedparser's test harness serves each file from http://127.0.0.1:8097/tests/...: the document URI its
     // *_docuri cases resolve against.
-    private static Uri DocumentUri(string root, string path) =>
+    private static Uri BuildDocumentUri(string root, string path) =>
         new("http://127.0.0.1:8097/tests/" + Path.GetRelativePath(root, path).Replace('\\', '/'));
 
-    private static string? InapplicableReason(string folder, string expect, byte[] bytes)
+    private static string? FindInapplicableReason(string folder, string expect, byte[] bytes)
     {
         if (folder == "wellformed/cdf")
         {
@@ -265,11 +265,11 @@ public partial class FeedparserCorpusTests(ITestOutputHelper output)
         return null;
     }
 
-    private static (string? ContentType, Uri? BaseUri) HeadersOf(byte[] bytes, Uri documentUri)
+    private static (string? ContentType, Uri? BaseUri) ReadHeaders(byte[] bytes, Uri documentUri)
     {
         string? contentType = null;
         var baseUri = documentUri;
-        foreach (Match header in HeaderLine().Matches(HeadOf(bytes)))
+        foreach (Match header in HeaderLine().Matches(ReadHead(bytes)))
         {
             var name = header.Groups[1].Value.Trim();
             var value = header.Groups[2].Value.Trim();
