@@ -141,7 +141,12 @@ public static partial class FeedParser
 
     private static string RepairAmpersand(Match match)
     {
-        var name = match.Groups[1].Value.TrimEnd(';');
+        if (match.Groups[1].Success)
+        {
+            return match.Value;
+        }
+
+        var name = match.Groups[2].Value.TrimEnd(';');
         if (name.Length == 0)
         {
             return "&amp;";
@@ -311,7 +316,8 @@ public static partial class FeedParser
     [GeneratedRegex(@"<!ENTITY", RegexOptions.CultureInvariant)]
     private static partial Regex EntityDeclaration();
 
-    [GeneratedRegex(@"&(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};|)", RegexOptions.CultureInvariant)]
+    // CDATA sections and comments come first so that ampersands inside them are left alone (XML 1.0 §2.7).
+    [GeneratedRegex(@"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};|)", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
     private static partial Regex Ampersand();
 
     [GeneratedRegex(@"encoding\s*=\s*[""']([A-Za-z0-9._:\-]+)[""']", RegexOptions.CultureInvariant)]

@@ -233,6 +233,15 @@ public class FeedParserTests
     }
 
     [Fact]
+    public void Parse_EntityRepair_LeavesCdataAlone()
+    {
+        var feed = Parse("<rss><channel><title>A&nbsp;B</title><item><title><![CDATA[AT&T &copy;]]></title></item></channel></rss>");
+
+        Assert.Equal("A\u00a0B", feed.Title);
+        Assert.Equal("AT&T &copy;", feed.Items[0].Title);
+    }
+
+    [Fact]
     public void Parse_ExternalEntity_IsRejected()
     {
         var xxe = """
