@@ -98,11 +98,19 @@ public static partial class FeedParser
     // feeds: rewrite them as numeric references / &amp; and read again once.
     private static ParsedFeed ParseRepaired(string text, Uri? baseUri, XmlException first)
     {
-        var declaration = EntityDeclaration().Match(text);
-        if (declaration.Success)
+        // Entities declared in the internal DTD subset are never expanded (XXE, billion laughs): such a document
+        // is refused rather than repaired into something that reads differently.
+        var doctype = text.IndexOf("<!DOCTYPE", StringComparison.Ordinal);
+        if (doctype >= 0)
         {
-            var line = text.AsSpan(0, declaration.Index).Count('\n') + 1;
-            throw new FeedFormatException($"DTD entity declarations are not allowed (XXE / entity expansion) at line {line}", first);
+            var subsetEnd = text.IndexOf("]>", doctype, StringComparison.Ordinal);
+            var subset = text.AsSpan(doctype, (subsetEnd < 0 ? text.Length : subsetEnd) - doctype);
+            var declaration = subset.IndexOf("<!ENTITY", StringComparison.Ordinal);
+            if (declaration >= 0)
+            {
+                var line = text.AsSpan(0, doctype + declaration).Count('\n') + 1;
+                throw new FeedFormatException($"DTD entity declarations are not allowed (XXE / entity expansion) at line {line}", first);
+            }
         }
 
         var repaired = Ampersand().Replace(text, RepairAmpersand);
@@ -312,9 +320,6 @@ public static partial class FeedParser
 
     [GeneratedRegex(@"</[A-Za-z][A-Za-z0-9:]*\s*$", RegexOptions.CultureInvariant)]
     private static partial Regex TruncatedEndTag();
-
-    [GeneratedRegex(@"<!ENTITY", RegexOptions.CultureInvariant)]
-    private static partial Regex EntityDeclaration();
 
     // CDATA sections and comments come first so that ampersands inside them are left alone (XML 1.0 §2.7).
     [GeneratedRegex(@"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};|)", RegexOptions.CultureInvariant | RegexOptions.Singleline)]
