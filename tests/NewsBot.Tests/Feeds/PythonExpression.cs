@@ -132,48 +132,57 @@ public sealed class PythonExpression
         return ParseComparison();
     }
 
+    // Python chains comparisons: a == b == c means a == b and b == c.
     private object? ParseComparison()
     {
         var left = ParsePostfix();
-        if (Accept("=="))
+        object? result = null;
+        while (true)
         {
-            return Same(left, ParsePostfix());
-        }
-
-        if (Accept("!="))
-        {
-            return !Same(left, ParsePostfix());
-        }
-
-        if (Accept("in"))
-        {
-            return Contains(ParsePostfix(), left);
-        }
-
-        if (Peek("not") && PeekAt(1, "in"))
-        {
-            _position += 2;
-            return !Contains(ParsePostfix(), left);
-        }
-
-        if (Accept("is"))
-        {
-            var negate = Accept("not");
-            var same = Same(left, ParsePostfix());
-            return negate ? !same : same;
-        }
-
-        foreach (var op in new[] { "<=", ">=", "<", ">" })
-        {
-            if (Accept(op))
+            bool outcome;
+            object? right;
+            if (Accept("=="))
             {
-                var right = ParsePostfix();
-                var order = Convert.ToDouble(left, CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(right, CultureInfo.InvariantCulture));
-                return op switch { "<" => order < 0, ">" => order > 0, "<=" => order <= 0, _ => order >= 0 };
+                right = ParsePostfix();
+                outcome = Same(left, right);
             }
-        }
+            else if (Accept("!="))
+            {
+                right = ParsePostfix();
+                outcome = !Same(left, right);
+            }
+            else if (Accept("in"))
+            {
+                right = ParsePostfix();
+                outcome = Contains(right, left);
+            }
+            else if (Peek("not") && PeekAt(1, "in"))
+            {
+                _position += 2;
+                right = ParsePostfix();
+                outcome = !Contains(right, left);
+            }
+            else if (Accept("is"))
+            {
+                var negate = Accept("not");
+                right = ParsePostfix();
+                outcome = Same(left, right) != negate;
+            }
+            else if (new[] { "<=", ">=", "<", ">" }.FirstOrDefault(Peek) is { } op)
+            {
+                _position++;
+                right = ParsePostfix();
+                var order = Convert.ToDouble(left, CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(right, CultureInfo.InvariantCulture));
+                outcome = op switch { "<" => order < 0, ">" => order > 0, "<=" => order <= 0, _ => order >= 0 };
+            }
+            else
+            {
+                return result ?? left;
+            }
 
-        return left;
+            result = (result is null || (bool)result) && outcome;
+            left = right;
+        }
     }
 
     private object? ParsePostfix()
