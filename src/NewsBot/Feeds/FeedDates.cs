@@ -160,8 +160,14 @@ public static class FeedDates
             return null;
         }
 
-        // A leap second is clamped: DateTime has no 60th second.
-        return new DateTimeOffset(year, month, day, hour, minute, Math.Min(second, 59), offset);
+        var local = new DateTime(year, month, day, hour, minute, Math.Min(second, 59)); // a leap second is clamped
+        var utcTicks = local.Ticks - offset.Ticks;
+        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
+        {
+            return null; // 0001-01-01 00:00 +0100 lies before the first representable instant
+        }
+
+        return new DateTimeOffset(local, offset);
     }
 
     private static int ParseMonth(string token)

@@ -350,6 +350,8 @@ public class FeedParserTests
     [InlineData("yesterday")]
     [InlineData("Tue, 31 Feb 2019 14:30:00 GMT")]
     [InlineData("2003-13-45T99:00:00Z")]
+    [InlineData("Mon, 01 Jan 0001 00:00:00 +0100")]
+    [InlineData("Fri, 31 Dec 9999 23:00:00 -0500")]
     [InlineData("\u03a4\u03c1\u03b9, 29 \u0399\u03bf\u03c5\u03bd 2004 12:53:00 GMT")]
     public void ParseDate_Unparseable_ReturnsNull(string? text)
     {
