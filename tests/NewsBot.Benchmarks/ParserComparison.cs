@@ -99,7 +99,7 @@ public static class ParserComparison
         }
     }
 
-    /// <summary>True when read, false when refused with the parser's own format error, null on any other exception.</summary>
+    /// <summary>True when read, false when refused with the parser's own format error (XmlException for SyndicationFeed), null on any other exception.</summary>
     private static bool? TryParse(Func<byte[], Feed> parse, string path, out Feed? feed, out Exception? exception)
     {
         feed = null;
@@ -109,11 +109,10 @@ public static class ParserComparison
             feed = parse(File.ReadAllBytes(path));
             return true;
         }
-        catch (Exception e) when (e is FeedFormatException or XmlException or FormatException or InvalidOperationException or ArgumentException
-            || e.GetType().Namespace == "CodeHollow.FeedReader")
+        catch (Exception e) when (e is FeedFormatException or XmlException || e.GetType().Namespace?.StartsWith("CodeHollow.FeedReader", StringComparison.Ordinal) == true)
         {
             exception = e;
-            return e is FeedFormatException || e.GetType().Namespace == "CodeHollow.FeedReader" ? false : null;
+            return false;
         }
         catch (Exception e)
         {

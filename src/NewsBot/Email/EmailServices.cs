@@ -6,7 +6,7 @@ public static class EmailServices
     public static IHostApplicationBuilder AddEmail(this IHostApplicationBuilder builder)
     {
         var host = builder.Configuration["NewsBot:Email:Smtp:Host"];
-        builder.Services.AddHostedService(sp => new StartupNotice(
+        builder.Services.AddSingleton<IHostedService>(sp => new StartupNotice(
             sp.GetRequiredService<ILogger<StartupNotice>>(),
             string.IsNullOrWhiteSpace(host)
                 ? "Email is off: set NewsBot:Email:Smtp:Host (env NewsBot__Email__Smtp__Host) to send newsletters"

@@ -6,7 +6,7 @@ public static class TelegramServices
     public static IHostApplicationBuilder AddTelegram(this IHostApplicationBuilder builder)
     {
         var token = builder.Configuration["NewsBot:Telegram:BotToken"];
-        builder.Services.AddHostedService(sp => new StartupNotice(
+        builder.Services.AddSingleton<IHostedService>(sp => new StartupNotice(
             sp.GetRequiredService<ILogger<StartupNotice>>(),
             string.IsNullOrWhiteSpace(token)
                 ? "Telegram is off: set NewsBot:Telegram:BotToken (env NewsBot__Telegram__BotToken) to turn it on"
