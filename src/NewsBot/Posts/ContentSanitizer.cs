@@ -235,7 +235,18 @@ public static class ContentSanitizer
             return html;
         }
 
-        var cut = char.IsHighSurrogate(html[MaxInputChars - 1]) ? MaxInputChars - 1 : MaxInputChars;
+        // Cut before a tag that would be left open: at end of input "</" or "<a href=" would become text.
+        var cut = MaxInputChars;
+        var lastOpen = html.LastIndexOf('<', cut - 1);
+        if (lastOpen > html.LastIndexOf('>', cut - 1))
+        {
+            cut = lastOpen;
+        }
+        else if (char.IsHighSurrogate(html[cut - 1]))
+        {
+            cut--;
+        }
+
         return html[..cut];
     }
 
