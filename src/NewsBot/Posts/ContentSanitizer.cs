@@ -135,37 +135,36 @@ public static class ContentSanitizer
     /// </remarks>
     public static string Sanitize(string? html, Uri? baseUri)
     {
-        if (baseUri is { IsAbsoluteUri: false })
-        {
-            throw new ArgumentException($"The base URI must be absolute, got '{baseUri}'.", nameof(baseUri));
-        }
-
-        if (string.IsNullOrWhiteSpace(html))
-        {
-            return "";
-        }
-
-        html = CutToLimit(html);
-        var output = new StringBuilder(html.Length);
-        if (html.AsSpan().IndexOfAny(MarkupStarts) < 0)
-        {
-            AppendEscapedText(output, html);
-            return TrimAsciiWhitespace(output);
-        }
-
-        foreach (var node in ParseFragment(html))
-        {
-            AppendSanitized(output, node, baseUri, MaxFallbackDepth);
-        }
-
+        RequireAbsolute(baseUri);
+        var output = new StringBuilder(html?.Length ?? 0);
+        Walk(html, baseUri, output, null);
         return TrimAsciiWhitespace(output);
+    }
+
+    /// <summary>
+    /// <see cref="Sanitize"/> and <see cref="Summarize"/> of the same entry from one parse and one walk: what the
+    /// refresh flow stores for every post.
+    /// </summary>
+    public static SanitizedContent SanitizeWithSummary(string? html, Uri? baseUri, int maxSummaryChars = 280)
+    {
+        RequireAbsolute(baseUri);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSummaryChars, 2);
+        var output = new StringBuilder(html?.Length ?? 0);
+        var text = new PlainTextBuilder(Math.Min(html?.Length ?? 0, 4 * maxSummaryChars), ' ');
+        Walk(html, baseUri, output, text);
+        return new SanitizedContent(TrimAsciiWhitespace(output), CutAtWord(text.ToString(), maxSummaryChars));
     }
 
     /// <summary>
     /// The text of an HTML fragment: entities decoded, script and style content dropped, whitespace runs collapsed
     /// to one space and block boundaries (paragraphs, list items, line breaks...) turned into single line breaks.
     /// </summary>
-    public static string ToPlainText(string? html) => ExtractText(html, '\n');
+    public static string ToPlainText(string? html)
+    {
+        var text = new PlainTextBuilder(html?.Length ?? 0, '\n');
+        Walk(html, null, null, text);
+        return text.ToString();
+    }
 
     /// <summary>
     /// The plain text on one line, cut at a word boundary to at most <paramref name="maxChars"/> characters
@@ -174,25 +173,9 @@ public static class ContentSanitizer
     public static string Summarize(string? html, int maxChars = 280)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxChars, 2);
-        var text = ExtractText(html, ' ');
-        if (text.Length <= maxChars)
-        {
-            return text;
-        }
-
-        var cut = maxChars - 1;
-        var space = text.LastIndexOf(' ', cut);
-        if (space > maxChars / 2)
-        {
-            cut = space;
-        }
-        else if (char.IsLowSurrogate(text[cut]))
-        {
-            // Text without spaces (CJK, a long URL) is cut mid-word, but never inside a surrogate pair.
-            cut--;
-        }
-
-        return string.Concat(text.AsSpan(0, cut).TrimEnd(" ,;:-–—"), "…");
+        var text = new PlainTextBuilder(html?.Length ?? 0, ' ');
+        Walk(html, null, null, text);
+        return CutAtWord(text.ToString(), maxChars);
     }
 
     /// <summary>
@@ -250,13 +233,53 @@ public static class ContentSanitizer
         return html[..cut];
     }
 
+    private static void RequireAbsolute(Uri? baseUri)
+    {
+        if (baseUri is { IsAbsoluteUri: false })
+        {
+            throw new ArgumentException($"The base URI must be absolute, got '{baseUri}'.", nameof(baseUri));
+        }
+    }
+
+    /// <summary>Writes the sanitized markup to <paramref name="output"/> and the text to <paramref name="text"/>, either optional.</summary>
+    private static void Walk(string? html, Uri? baseUri, StringBuilder? output, PlainTextBuilder? text)
+    {
+        if (string.IsNullOrWhiteSpace(html))
+        {
+            return;
+        }
+
+        html = CutToLimit(html);
+        if (html.AsSpan().IndexOfAny(MarkupStarts) < 0)
+        {
+            // Nothing for a parser to do: no tag, no character reference, no CR or NUL to normalise.
+            if (output is not null)
+            {
+                AppendEscapedText(output, html);
+            }
+
+            text?.AppendText(html);
+            return;
+        }
+
+        foreach (var node in ParseFragment(html))
+        {
+            Visit(node, baseUri, output, text, MaxFallbackDepth);
+        }
+    }
+
     // Recursion depth is bounded by the parser's HtmlParserOptions.MaximumDepth (512 by default), beyond which
     // AngleSharp attaches elements as siblings.
-    private static void AppendSanitized(StringBuilder output, INode node, Uri? baseUri, int fallbackDepth)
+    private static void Visit(INode node, Uri? baseUri, StringBuilder? output, PlainTextBuilder? text, int fallbackDepth)
     {
-        if (node is IText text)
+        if (node is IText textNode)
         {
-            AppendEscapedText(output, text.Data);
+            if (output is not null)
+            {
+                AppendEscapedText(output, textNode.Data);
+            }
+
+            text?.AppendText(textNode.Data);
             return;
         }
 
@@ -273,21 +296,32 @@ public static class ContentSanitizer
 
         if (FallbackElements.Contains(name))
         {
-            if (fallbackDepth > 0 && !string.IsNullOrWhiteSpace(element.TextContent))
+            var fallbackHtml = element.TextContent;
+            if (fallbackDepth > 0 && !string.IsNullOrWhiteSpace(fallbackHtml))
             {
-                foreach (var fallback in ParseFragment(element.TextContent))
+                foreach (var fallback in ParseFragment(fallbackHtml))
                 {
-                    AppendSanitized(output, fallback, baseUri, fallbackDepth - 1);
+                    Visit(fallback, baseUri, output, text, fallbackDepth - 1);
                 }
             }
 
             return;
         }
 
-        var keep = element.NamespaceUri == NamespaceNames.HtmlUri && AllowedElements.Contains(name);
+        var block = text is not null && BlockElements.Contains(name);
+        if (block)
+        {
+            text!.BreakLine();
+        }
+        else if (name is "td" or "th")
+        {
+            text?.BreakWord();
+        }
+
+        var keep = output is not null && element.NamespaceUri == NamespaceNames.HtmlUri && AllowedElements.Contains(name);
         if (keep)
         {
-            AppendStartTag(output, element, name, baseUri);
+            AppendStartTag(output!, element, name, baseUri);
             if (VoidElements.Contains(name))
             {
                 return;
@@ -297,19 +331,46 @@ public static class ContentSanitizer
             // the content needs another in front of it.
             if (name is "pre" or "textarea" && element.FirstChild is IText { Data: ['\n', ..] })
             {
-                output.Append('\n');
+                output!.Append('\n');
             }
         }
 
         for (var child = element.FirstChild; child is not null; child = child.NextSibling)
         {
-            AppendSanitized(output, child, baseUri, fallbackDepth);
+            Visit(child, baseUri, output, text, fallbackDepth);
         }
 
         if (keep)
         {
-            output.Append("</").Append(name).Append('>');
+            output!.Append("</").Append(name).Append('>');
         }
+
+        if (block)
+        {
+            text!.BreakLine();
+        }
+    }
+
+    private static string CutAtWord(string text, int maxChars)
+    {
+        if (text.Length <= maxChars)
+        {
+            return text;
+        }
+
+        var cut = maxChars - 1;
+        var space = text.LastIndexOf(' ', cut);
+        if (space > maxChars / 2)
+        {
+            cut = space;
+        }
+        else if (char.IsLowSurrogate(text[cut]))
+        {
+            // Text without spaces (CJK, a long URL) is cut mid-word, but never inside a surrogate pair.
+            cut--;
+        }
+
+        return string.Concat(text.AsSpan(0, cut).TrimEnd(" ,;:-–—"), "…");
     }
 
     private static void AppendStartTag(StringBuilder output, IElement element, string name, Uri? baseUri)
@@ -469,76 +530,6 @@ public static class ContentSanitizer
         }
 
         return null;
-    }
-
-    private static string ExtractText(string? html, char lineBreak)
-    {
-        if (string.IsNullOrWhiteSpace(html))
-        {
-            return "";
-        }
-
-        html = CutToLimit(html);
-        var text = new PlainTextBuilder(html.Length, lineBreak);
-        if (html.AsSpan().IndexOfAny(MarkupStarts) < 0)
-        {
-            text.AppendText(html);
-            return text.ToString();
-        }
-
-        foreach (var node in ParseFragment(html))
-        {
-            AppendText(text, node, MaxFallbackDepth);
-        }
-
-        return text.ToString();
-    }
-
-    private static void AppendText(PlainTextBuilder text, INode node, int fallbackDepth)
-    {
-        if (node is IText textNode)
-        {
-            text.AppendText(textNode.Data);
-            return;
-        }
-
-        if (node is not IElement element || DroppedElements.Contains(element.LocalName))
-        {
-            return;
-        }
-
-        if (FallbackElements.Contains(element.LocalName))
-        {
-            if (fallbackDepth > 0 && !string.IsNullOrWhiteSpace(element.TextContent))
-            {
-                foreach (var fallback in ParseFragment(element.TextContent))
-                {
-                    AppendText(text, fallback, fallbackDepth - 1);
-                }
-            }
-
-            return;
-        }
-
-        var block = BlockElements.Contains(element.LocalName);
-        if (block)
-        {
-            text.BreakLine();
-        }
-        else if (element.LocalName is "td" or "th")
-        {
-            text.BreakWord();
-        }
-
-        for (var child = element.FirstChild; child is not null; child = child.NextSibling)
-        {
-            AppendText(text, child, fallbackDepth);
-        }
-
-        if (block)
-        {
-            text.BreakLine();
-        }
     }
 
     private static void AppendEscapedText(StringBuilder output, string text)

@@ -328,6 +328,25 @@ public sealed class ContentSanitizerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ContentSanitizer.Summarize("text", 1));
     }
 
+    [Theory]
+    [InlineData("<p onclick=\"x()\">Hello <a href=\"/a\">there</a><script>bad()</script></p><p>Second paragraph</p>")]
+    [InlineData("plain text only, no markup at all")]
+    [InlineData("safe<iframe src=\"https://x.test/\"/> fallback <b>text</b>")]
+    [InlineData("<table><tr><td>a</td><td>b</td></tr></table><ul><li>one</li></ul>")]
+    [InlineData(null)]
+    public void SanitizeWithSummary_MatchesSanitizeAndSummarize(string? html)
+    {
+        var words = string.Join(' ', Enumerable.Repeat("filler", 60));
+
+        foreach (var input in new[] { html, html + "<p>" + words + "</p>" })
+        {
+            var content = ContentSanitizer.SanitizeWithSummary(input, Base, 100);
+
+            Assert.Equal(ContentSanitizer.Sanitize(input, Base), content.Html);
+            Assert.Equal(ContentSanitizer.Summarize(input, 100), content.Summary);
+        }
+    }
+
     [Fact]
     public void HashContent_IsLowerCaseHexSha256()
     {

@@ -112,6 +112,23 @@ public sealed partial class SanitizeCorpusTests(ITestOutputHelper output)
         Assert.Empty(failures);
     }
 
+    [SkippableFact]
+    public void Sanitize_CleansTheLargeFeedWithHeavyInlineCss()
+    {
+        // The corpus file's only expectation is that sanitizing ends (feedparser once backtracked forever on it).
+        var path = Path.Combine(TestPaths.RequireCorpus(Corpus), "large_atom_feed_that_needs_css_sanitisation.xml");
+        var contents = XDocument.Load(path).Descendants(XName.Get("content", "http://www.w3.org/2005/Atom")).ToList();
+
+        var sanitized = contents.Select(c => ContentSanitizer.Sanitize(c.Value, new Uri("http://touchnokia.ru/"))).ToList();
+
+        Assert.True(contents.Count > 10, $"{contents.Count} entries");
+        Assert.All(sanitized, html => Assert.NotEmpty(html));
+        Assert.All(sanitized, html => Assert.DoesNotContain("-webkit-", html, StringComparison.Ordinal));
+        Assert.Contains(sanitized, html => html.Contains("style=\"text-align: center;\"", StringComparison.Ordinal));
+        Assert.Contains(contents, c => c.Value.Contains("<embed", StringComparison.Ordinal));
+        Assert.All(sanitized, html => Assert.DoesNotContain("<embed", html, StringComparison.Ordinal));
+    }
+
     /// <summary>Differences of serialisation only: XHTML self-closing slashes, whitespace runs, nbsp spelling.</summary>
     private static string Normalise(string html)
     {
