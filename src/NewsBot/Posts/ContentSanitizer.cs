@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -24,7 +23,7 @@ public static class ContentSanitizer
     // feedparser's acceptable_elements, minus "form" (unwrapped: a form in a newsletter can post credentials to
     // anyone) and "noscript" (unwrapped: its content is re-parsed as raw text by a scripting browser, the
     // classic mutation-XSS path), plus a few harmless text-level elements it predates.
-    private static readonly FrozenSet<string> AllowedElements = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> AllowedElements = new(
     [
         "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "bdi", "bdo", "big",
         "blockquote", "br", "button", "canvas", "caption", "center", "cite", "code", "col", "colgroup", "command",
@@ -35,19 +34,19 @@ public static class ContentSanitizer
         "progress", "q", "rp", "rt", "ruby", "s", "samp", "section", "select", "small", "sound", "source", "spacer",
         "span", "strike", "strong", "sub", "summary", "sup", "table", "tbody", "td", "textarea", "tfoot", "th",
         "thead", "time", "tr", "tt", "u", "ul", "var", "video", "wbr",
-    ]);
+    ], StringComparer.Ordinal);
 
     // Removed together with everything inside. feedparser drops the content of script, style and applet; the
     // others hold content no reader sees (template is inert, a title in a body is a parse error) or, for svg, a
     // second markup language with its own script and style.
-    private static readonly FrozenSet<string> DroppedElements = FrozenSet.Create(StringComparer.Ordinal,
-        ["applet", "frame", "frameset", "head", "script", "style", "svg", "template", "title"]);
+    private static readonly HashSet<string> DroppedElements = new(
+        ["applet", "frame", "frameset", "head", "script", "style", "svg", "template", "title"], StringComparer.Ordinal);
 
     // Removed, but their raw-text content (HTML §13.2.5.3) is parsed as markup and kept: it is the fallback for
     // readers without frames or plugins, which mail and Telegram readers are, and an XHTML-style <iframe/> in an
     // HTML post would otherwise turn the whole rest of the post into iframe content.
-    private static readonly FrozenSet<string> FallbackElements = FrozenSet.Create(StringComparer.Ordinal,
-        ["iframe", "noembed", "noframes"]);
+    private static readonly HashSet<string> FallbackElements = new(
+        ["iframe", "noembed", "noframes"], StringComparer.Ordinal);
 
     // Each re-parse of fallback content handles a shorter string, but <iframe><iframe>... would still cost
     // quadratic time; real posts never nest fallbacks.
@@ -55,7 +54,7 @@ public static class ContentSanitizer
 
     // feedparser's acceptable_attributes minus "ping" (a click then POSTs to every listed URL: tracking only).
     // Event handlers (on*), srcset, formaction and data-* are absent, so they are dropped.
-    private static readonly FrozenSet<string> AllowedAttributes = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> AllowedAttributes = new(
     [
         "abbr", "accept", "accept-charset", "accesskey", "action", "align", "alt", "autocomplete", "autofocus",
         "axis", "background", "balance", "bgcolor", "bgproperties", "border", "bordercolor", "bordercolordark",
@@ -72,22 +71,22 @@ public static class ContentSanitizer
         "src", "start", "step", "style", "summary", "suppress", "tabindex", "target", "template", "title",
         "toppadding", "type", "unselectable", "urn", "usemap", "valign", "value", "variable", "volume", "vrml",
         "vspace", "width", "wrap", "xml:lang",
-    ]);
+    ], StringComparer.Ordinal);
 
     // Attributes a browser fetches or navigates to. usemap is not one: it is a "#name" reference (HTML §4.8.14).
-    private static readonly FrozenSet<string> UrlAttributes = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> UrlAttributes = new(
     [
         "action", "background", "cite", "data", "datasrc", "dynsrc", "href", "longdesc", "lowsrc", "poster", "src",
         "vrml",
-    ]);
+    ], StringComparer.Ordinal);
 
     // feedparser allows ~40 schemes; these are the ones a news post links to. file: would open local files from a
     // mail client, and javascript:/vbscript:/data: run code or spoof pages.
-    private static readonly FrozenSet<string> AllowedSchemes = FrozenSet.Create(StringComparer.OrdinalIgnoreCase,
+    private static readonly HashSet<string> AllowedSchemes = new(
     [
         "feed", "ftp", "geo", "gopher", "http", "https", "irc", "ircs", "magnet", "mailto", "news", "nntp", "sip",
         "sips", "sms", "tel", "xmpp",
-    ]);
+    ], StringComparer.OrdinalIgnoreCase);
 
     // Raster images cannot carry script, so small inline pictures survive in <img src>; SVG and every other
     // data: URL (phishing pages in href, scripts in object data) do not.
@@ -95,20 +94,20 @@ public static class ContentSanitizer
         ["data:image/png;", "data:image/gif;", "data:image/jpeg;", "data:image/jpg;", "data:image/webp;", "data:image/avif;"];
 
     // WHATWG HTML §13.1.2: elements that have no end tag.
-    private static readonly FrozenSet<string> VoidElements = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> VoidElements = new(
     [
         "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input", "keygen", "link",
         "meta", "param", "source", "track", "wbr",
-    ]);
+    ], StringComparer.Ordinal);
 
     // Elements that start a new line in plain text.
-    private static readonly FrozenSet<string> BlockElements = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> BlockElements = new(
     [
         "address", "article", "aside", "blockquote", "br", "caption", "center", "dd", "details", "dialog", "dir",
         "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
         "header", "hgroup", "hr", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
         "table", "tr", "ul",
-    ]);
+    ], StringComparer.Ordinal);
 
     private static readonly SearchValues<char> TextSpecials = SearchValues.Create("&<>\u00A0");
     private static readonly SearchValues<char> AttributeSpecials = SearchValues.Create("&<>\"");

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text;
 
 namespace NewsBot.Posts;
@@ -14,17 +13,17 @@ internal static class NestingLimiter
 {
     // WHATWG HTML §13.1.2 void elements, plus those whose end tag is optional or implied (§13.1.2.4): neither
     // kind nests reliably, so counting them would make long flat documents look deep.
-    private static readonly FrozenSet<string> UncountedElements = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> UncountedElements = new(
     [
         "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img", "input", "keygen",
         "link", "meta", "param", "source", "track", "wbr",
         "body", "caption", "colgroup", "dd", "dt", "head", "html", "li", "optgroup", "option", "p", "rb", "rp", "rt",
         "rtc", "tbody", "td", "tfoot", "th", "thead", "tr",
-    ]);
+    ], StringComparer.Ordinal);
 
     // §13.2.5: the tokenizer reads these elements' content as text up to the matching end tag.
-    private static readonly FrozenSet<string> RawTextElements = FrozenSet.Create(StringComparer.Ordinal,
-        ["iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp"]);
+    private static readonly HashSet<string> RawTextElements = new(
+        ["iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp"], StringComparer.Ordinal);
 
     /// <summary>
     /// The markup unchanged when it cannot nest deeper than <paramref name="maxDepth"/>; otherwise the markup with

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -11,7 +10,7 @@ namespace NewsBot.Posts;
 /// </summary>
 internal static partial class StyleFilter
 {
-    private static readonly FrozenSet<string> AllowedProperties = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> AllowedProperties = new(
     [
         "azimuth", "background-color", "border-bottom-color", "border-collapse", "border-color", "border-left-color",
         "border-right-color", "border-top-color", "clear", "color", "cursor", "direction", "display", "elevation",
@@ -20,19 +19,19 @@ internal static partial class StyleFilter
         "richness", "speak", "speak-header", "speak-numeral", "speak-punctuation", "speech-rate", "stress",
         "text-align", "text-decoration", "text-indent", "unicode-bidi", "vertical-align", "voice-family", "volume",
         "white-space", "width",
-    ]);
+    ], StringComparer.Ordinal);
 
     // Shorthand families whose every value token must be a known keyword or a small size/colour.
-    private static readonly FrozenSet<string> ShorthandFamilies = FrozenSet.Create(StringComparer.Ordinal,
-        ["background", "border", "margin", "padding"]);
+    private static readonly HashSet<string> ShorthandFamilies = new(
+        ["background", "border", "margin", "padding"], StringComparer.Ordinal);
 
-    private static readonly FrozenSet<string> AllowedKeywords = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly HashSet<string> AllowedKeywords = new(
     [
         "!important", "aqua", "auto", "black", "block", "blue", "bold", "both", "bottom", "brown", "center",
         "collapse", "dashed", "dotted", "fuchsia", "gray", "green", "italic", "left", "lime", "maroon", "medium",
         "navy", "none", "normal", "nowrap", "olive", "pointer", "purple", "red", "right", "silver", "solid", "teal",
         "top", "transparent", "underline", "white", "yellow",
-    ]);
+    ], StringComparer.Ordinal);
 
     /// <summary>The allowed declarations as <c>name: value;</c> joined by spaces; empty when nothing is left.</summary>
     /// <remarks>
