@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -73,7 +74,7 @@ public static class ContentSanitizer
         "vspace", "width", "wrap", "xml:lang",
     ], StringComparer.Ordinal);
 
-    // Attributes a browser fetches or navigates to. usemap is not one: it is a "#name" reference (HTML §4.8.14).
+    // Attributes a browser fetches or navigates to. usemap is not one: it is a hash-name reference (HTML "Image maps").
     private static readonly HashSet<string> UrlAttributes = new(
     [
         "action", "background", "cite", "data", "datasrc", "dynsrc", "href", "longdesc", "lowsrc", "poster", "src",
@@ -128,9 +129,10 @@ public static class ContentSanitizer
     /// The result is an HTML fragment that parses back to the same tree.
     /// </summary>
     /// <remarks>
-    /// Links keep their own rel; only a link that sets a target gets rel="noopener" added, because a named target
-    /// (unlike _blank in current browsers, HTML §7.3.1.7) still gives the opened page a handle on ours. There is
-    /// no noreferrer: publishers rely on seeing where their readers come from, and that leaks nothing of ours.
+    /// Links keep their own rel; only a link that sets a target gets rel="noopener" added (HTML link type "noopener",
+    /// "Link types"): browsers imply it for _blank, but not for named targets or in older mail clients, where the
+    /// opened page gets a handle on ours. There is no noreferrer: publishers rely on seeing where their readers
+    /// come from, and the referrer leaks nothing of ours.
     /// </remarks>
     public static string Sanitize(string? html, Uri? baseUri)
     {
@@ -149,7 +151,7 @@ public static class ContentSanitizer
         RequireAbsolute(baseUri);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSummaryChars, 2);
         var output = new StringBuilder(html?.Length ?? 0);
-        var text = new PlainTextBuilder(Math.Min(html?.Length ?? 0, 4 * maxSummaryChars), ' ');
+        var text = new PlainTextBuilder(' ', maxSummaryChars + 1);
         Walk(html, baseUri, output, text);
         return new SanitizedContent(TrimAsciiWhitespace(output), CutAtWord(text.ToString(), maxSummaryChars));
     }
@@ -160,7 +162,7 @@ public static class ContentSanitizer
     /// </summary>
     public static string ToPlainText(string? html)
     {
-        var text = new PlainTextBuilder(html?.Length ?? 0, '\n');
+        var text = new PlainTextBuilder('\n', int.MaxValue);
         Walk(html, null, null, text);
         return text.ToString();
     }
@@ -172,7 +174,7 @@ public static class ContentSanitizer
     public static string Summarize(string? html, int maxChars = 280)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxChars, 2);
-        var text = new PlainTextBuilder(html?.Length ?? 0, ' ');
+        var text = new PlainTextBuilder(' ', maxChars + 1);
         Walk(html, null, null, text);
         return CutAtWord(text.ToString(), maxChars);
     }
@@ -185,10 +187,10 @@ public static class ContentSanitizer
     {
         ArgumentNullException.ThrowIfNull(title);
         ArgumentNullException.ThrowIfNull(html);
-        var normalised = new StringBuilder(title.Length + html.Length + 1);
+        var normalised = new StringBuilder(title.Length + html.Length + 16);
         AppendCollapsedWhitespace(normalised, title);
-        // U+0000 cannot occur in parsed text, so no title/content split can collide with another.
-        normalised.Append('\0');
+        // The title's length in front keeps "ab" + "c" apart from "a" + "bc".
+        normalised.Insert(0, normalised.Length.ToString(CultureInfo.InvariantCulture) + ":").Append('\n');
         AppendCollapsedWhitespace(normalised, html);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalised.ToString())));
     }
@@ -608,13 +610,16 @@ public static class ContentSanitizer
         return output.ToString(start, end - start);
     }
 
-    // HTML §2.3.3 ASCII whitespace; U+00A0 is content and has already become &nbsp;.
+    // Infra "ASCII whitespace"; U+00A0 is content and has already become &nbsp;.
     private static bool IsAsciiWhitespace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\f';
 
-    /// <summary>Collects text with whitespace collapsed and at most one line break between blocks.</summary>
-    private sealed class PlainTextBuilder(int capacity, char lineBreak)
+    /// <summary>
+    /// Collects text with whitespace collapsed and at most one line break between blocks; stops collecting past
+    /// <paramref name="maxLength"/> characters, which is all a summary needs to know.
+    /// </summary>
+    private sealed class PlainTextBuilder(char lineBreak, int maxLength)
     {
-        private readonly StringBuilder _text = new(capacity);
+        private readonly StringBuilder _text = new();
         private bool _pendingSpace;
         private bool _pendingBreak;
 
@@ -622,6 +627,11 @@ public static class ContentSanitizer
         {
             foreach (var c in text)
             {
+                if (_text.Length > maxLength)
+                {
+                    return;
+                }
+
                 if (char.IsWhiteSpace(c))
                 {
                     _pendingSpace = true;

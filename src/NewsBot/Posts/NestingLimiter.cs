@@ -143,7 +143,7 @@ internal static class NestingLimiter
             }
             else if (c is '"' or '\'' && previous == '=')
             {
-                // §13.2.5.37: a quote opens a value only right after "=" (and spaces); elsewhere it is a name character.
+                // §13.2.5.35: a quote opens a value only right after "=" (and spaces); elsewhere it is a name character.
                 quote = c;
             }
             else if (c == '>')

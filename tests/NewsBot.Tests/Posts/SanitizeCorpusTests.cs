@@ -43,7 +43,7 @@ public sealed partial class SanitizeCorpusTests(ITestOutputHelper output)
         ["acceptable_element_thead.xml"] = TablePartOutsideTable,
         ["acceptable_element_tr.xml"] = TablePartOutsideTable,
         ["style_moz_background_clip_initial.xml"] = TablePartOutsideTable,
-        ["xml_malicious_comment.xml"] = "HTML §13.2.5.47: '-- ' does not end a comment, so, as in browsers, the rest is comment",
+        ["xml_malicious_comment.xml"] = "HTML §13.2.5.51: '-- ' does not end a comment, so, as in browsers, the rest is comment",
         ["xml_declaration_unexpected_character.xml"] = "HTML reads '<!DOCTYPE ~' as a doctype token (ignored in a body); sgmllib leaves it as text",
         ["item_content_encoded_script_nested_cdata.xml"] = "HTML §13.2.5.42: '<![CDATA[' outside SVG/MathML opens a bogus comment; feedparser escapes it",
         ["entry_content_crazy.xml"] = CrazyDocument,
@@ -202,7 +202,7 @@ public sealed partial class SanitizeCorpusTests(ITestOutputHelper output)
                 .FirstOrDefault(e => e is not null);
         }
 
-        /// <summary>RFC 4287 §3.1.1 / Atom 0.3 §3.1.2: how a text construct carries its HTML.</summary>
+        /// <summary>RFC 4287 §3.1.1 (type) and Atom 0.3 "mode": how a text construct carries its HTML.</summary>
         private static string ReadHtml(XElement element)
         {
             var type = (string?)element.Attribute("type") ?? "";
