@@ -34,12 +34,12 @@ public static class FeedCommands
             var topics = provider.GetRequiredService<TopicMatcher>();
             var posts = feed.Items.Select(item =>
             {
-                var html = ContentSanitizer.Sanitize(item.ContentHtml ?? item.SummaryHtml, baseUri);
+                var content = ContentSanitizer.SanitizeWithSummary(item.ContentHtml ?? item.SummaryHtml, baseUri);
                 var title = item.Title?.Trim();
                 return new PostJson.JsonPost(
                     item.Id, item.Url, title, item.Author, item.Published, item.Updated, item.Labels,
-                    topics.Match(title ?? "", ContentSanitizer.ToPlainText(html), item.Labels),
-                    html.Length == 0 ? null : ContentSanitizer.Summarize(html));
+                    topics.Match(title ?? "", ContentSanitizer.ToPlainText(content.Html), item.Labels),
+                    content.Summary.Length == 0 ? null : content.Summary);
             });
             if (result.GetValue(json))
             {

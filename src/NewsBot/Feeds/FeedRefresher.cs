@@ -124,9 +124,9 @@ public sealed class FeedRefresher(
         var byKey = new Dictionary<string, NewPost>(StringComparer.Ordinal);
         foreach (var item in items)
         {
-            var html = ContentSanitizer.Sanitize(item.ContentHtml ?? item.SummaryHtml, baseUri);
-            var title = string.IsNullOrWhiteSpace(item.Title) ? ContentSanitizer.Summarize(html, 80) : item.Title.Trim();
-            var text = ContentSanitizer.ToPlainText(html);
+            var content = ContentSanitizer.SanitizeWithSummary(item.ContentHtml ?? item.SummaryHtml, baseUri);
+            var title = string.IsNullOrWhiteSpace(item.Title) ? ContentSanitizer.Summarize(content.Html, 80) : item.Title.Trim();
+            var text = ContentSanitizer.ToPlainText(content.Html);
             var post = new NewPost(
                 Key: IdentifyItem(item),
                 Url: item.Url,
@@ -136,9 +136,9 @@ public sealed class FeedRefresher(
                 Updated: item.Updated,
                 Labels: item.Labels,
                 Topics: topics.Match(title, text, item.Labels),
-                ContentHtml: html,
-                Summary: ContentSanitizer.Summarize(html),
-                ContentHash: ContentSanitizer.HashContent(title, html));
+                ContentHtml: content.Html,
+                Summary: content.Summary,
+                ContentHash: ContentSanitizer.HashContent(title, content.Html));
             byKey.TryAdd(post.Key, post);
         }
 
