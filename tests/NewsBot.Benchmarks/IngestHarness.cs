@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 using NewsBot.Cli;
 using NewsBot.Feeds;
@@ -28,6 +29,7 @@ public static class IngestHarness
         var served = 0;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
         await using var server = builder.Build();
         server.MapGet("/feed.rss", (HttpContext context) =>
         {
