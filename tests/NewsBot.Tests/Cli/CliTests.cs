@@ -130,6 +130,22 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailedPollExitsOneAndListShowsTheFailure()
+    {
+        host.Configuration["NewsBot:Feeds:0:Name"] = "gone";
+        host.Configuration["NewsBot:Feeds:0:Url"] = Path.Combine(host.DataDirectory, "missing.xml");
+
+        var (pollExit, _, pollError) = await host.RunCliAsync("feeds", "poll", "gone");
+        var (listExit, list, _) = await host.RunCliAsync("feeds", "list");
+
+        Assert.Equal(1, pollExit);
+        Assert.Contains("gone: failed: ", pollError);
+        Assert.Contains("missing.xml", pollError);
+        Assert.Equal(0, listExit);
+        Assert.Matches(@"1 failure\(s\) in a row, next try after \d{4}-\d\d-\d\dT[\d:]+Z: .*missing\.xml", list);
+    }
+
+    [Fact]
     public async Task AnOutOfRangeCountIsRefused()
     {
         var (exitCode, _, error) = await host.RunCliAsync("posts", "latest", "-n", "0");

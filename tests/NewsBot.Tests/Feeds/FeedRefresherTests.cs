@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
 using NewsBot.Feeds;
 using NewsBot.Posts;
 
@@ -152,6 +155,30 @@ public sealed class FeedRefresherTests : IDisposable
         var state = await services.GetRequiredService<FeedStateStore>().GetAsync("harbour", CancellationToken.None);
         Assert.Equal(0, state!.FailureCount);
         Assert.Null(state.LastError);
+    }
+
+    [Fact]
+    public async Task APermanentRedirectIsRememberedForTheNextPoll()
+    {
+        var page = File.ReadAllBytes(TestPaths.Fixture("feeds/blogger-page1.xml"));
+        await using var server = await FeedServer.StartAsync(app =>
+        {
+            app.MapGet("/old.xml", () => Results.Redirect("/new.xml", permanent: true));
+            app.MapGet("/new.xml", () => Results.Bytes(page, "application/atom+xml"));
+        });
+        using var moved = TestHost.Create(
+            ("NewsBot:Feeds:0:Name", "harbour"),
+            ("NewsBot:Feeds:0:Url", server.Url("/old.xml")),
+            ("NewsBot:Feeds:0:Backfill", "false"));
+        var services = await moved.StartAsync();
+
+        await RefreshAsync(services);
+        var second = await RefreshAsync(services, force: true);
+
+        var state = await services.GetRequiredService<FeedStateStore>().GetAsync("harbour", CancellationToken.None);
+        Assert.Equal(server.Url("/new.xml"), state!.PermanentUrl);
+        Assert.Equal(RefreshOutcome.Stored, second.Outcome);
+        Assert.Equal(["/old.xml", "/new.xml", "/new.xml"], server.Requests.Select(r => r.PathAndQuery));
     }
 
     [Fact]
