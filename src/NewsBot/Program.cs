@@ -5,6 +5,7 @@ using NewsBot.Feeds;
 using NewsBot.Jobs;
 using NewsBot.Posts;
 using NewsBot.Storage;
+using NewsBot.Subscribers;
 using NewsBot.Telegram;
 using NewsBot.Topics;
 
@@ -18,6 +19,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddStorage();
 builder.AddTopics();
 builder.AddPosts();
+builder.AddSubscribers();
 builder.AddFeeds();
 builder.AddJobs();
 builder.AddFeedSchedule();

@@ -4,6 +4,7 @@ namespace NewsBot.Benchmarks;
 
 /// <summary>
 /// <c>-- compare</c>: the parser comparison over the corpus; <c>-- ingest</c>: the whole-ingest harness;
+/// <c>-- subscribers [count] [pageSize]</c>: seeding and streaming subscribers;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -17,6 +18,11 @@ public static class BenchmarkProgram
                 break;
             case "ingest":
                 await IngestHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+                break;
+            case "subscribers":
+                await Subscribers.SubscriberHarness.RunAsync(
+                    args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);

@@ -3,6 +3,7 @@ using System.CommandLine;
 using NewsBot.Feeds;
 using NewsBot.Posts;
 using NewsBot.Storage;
+using NewsBot.Subscribers;
 using NewsBot.Topics;
 
 namespace NewsBot.Cli;
@@ -13,7 +14,7 @@ namespace NewsBot.Cli;
 /// </summary>
 public static class CliApp
 {
-    private static readonly string[] Verbs = ["feeds", "posts", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["feeds", "posts", "subscribers", "--help", "-h", "-?", "--version"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -27,6 +28,7 @@ public static class CliApp
         var root = new RootCommand("NewsBot: picks up blog posts and delivers them on Telegram and by email. Without a verb it runs the service.");
         root.Subcommands.Add(FeedCommands.Create(services, output, error));
         root.Subcommands.Add(PostCommands.Create(services, output, error));
+        root.Subcommands.Add(SubscriberCommands.Create(services, output, error));
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
@@ -47,6 +49,7 @@ public static class CliApp
         builder.AddStorage();
         builder.AddTopics();
         builder.AddPosts();
+        builder.AddSubscribers();
         builder.AddFeeds();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
@@ -64,7 +67,7 @@ public static class CliApp
         {
             return ServiceHost.ReportConfigurationError(failures, error);
         }
-        catch (Exception e) when (e is FeedFetchException or FeedFormatException or ArgumentException)
+        catch (Exception e) when (e is FeedFetchException or FeedFormatException or ArgumentException or SubscriberException)
         {
             await error.WriteLineAsync("error: " + e.Message);
             return 1;
