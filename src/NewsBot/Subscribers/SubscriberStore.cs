@@ -70,7 +70,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
     public async Task<Subscriber?> GetAsync(long id, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var found = await ReadSubscribersAsync(connection, "WHERE id = @after + 1", id - 1, 1, ct);
+        var found = await ReadSubscribersAsync(connection, "WHERE id = @id", id, 1, ct);
         return found.Count == 0 ? null : found[0];
     }
 
@@ -80,7 +80,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxPageSize);
         await using var connection = await db.OpenAsync(ct);
-        return await ReadSubscribersAsync(connection, "WHERE id > @after", afterId, limit, ct);
+        return await ReadSubscribersAsync(connection, "WHERE id > @id", afterId, limit, ct);
     }
 
     public async Task<int> CountAsync(CancellationToken ct)
@@ -706,13 +706,13 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         }
     }
 
-    private static async Task<List<Subscriber>> ReadSubscribersAsync(DbConnection connection, string where, long after, int limit, CancellationToken ct)
+    private static async Task<List<Subscriber>> ReadSubscribersAsync(DbConnection connection, string where, long key, int limit, CancellationToken ct)
     {
         var rows = new List<(long Id, string? Name, Cadence Cadence, string TimeZone, DateTimeOffset CreatedAt, DateTimeOffset? LastDigestAt)>();
         await using (var command = connection.CreateCommand(
             $"SELECT id, name, cadence, time_zone, created_at, last_digest_at FROM subscribers {where} ORDER BY id LIMIT @limit"))
         {
-            command.AddParameter("after", after);
+            command.AddParameter("id", key);
             command.AddParameter("limit", limit);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))

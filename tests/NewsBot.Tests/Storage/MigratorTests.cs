@@ -16,7 +16,7 @@ public sealed class MigratorTests
 
         var applied = await new Migrator(temp.Db).MigrateAsync(Ct);
 
-        Assert.Equal([1], applied);
+        Assert.Equal([1, 2], applied);
         Assert.True(File.Exists(temp.FilePath));
         await using var connection = await temp.Db.OpenAsync(Ct);
         var tables = await ReadColumnAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
@@ -25,6 +25,10 @@ public sealed class MigratorTests
         Assert.Contains("post_topics", tables);
         Assert.Contains("posts_fts", tables);
         Assert.Contains("schema_migrations", tables);
+        Assert.Contains("subscribers", tables);
+        Assert.Contains("subscriber_channels", tables);
+        Assert.Contains("subscriber_topics", tables);
+        Assert.Contains("suppressions", tables);
         var indexes = await ReadColumnAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'post_topics'");
         Assert.Contains("post_topics_topic", indexes);
         var appliedAt = await ReadColumnAsync(connection, "SELECT applied_at FROM schema_migrations WHERE version = 1");
@@ -50,7 +54,7 @@ public sealed class MigratorTests
         Assert.Empty(applied);
         Assert.Empty(appliedAgain);
         await using var reopened = await restarted.OpenAsync(Ct);
-        Assert.Equal(["1"], await ReadColumnAsync(reopened, "SELECT version FROM schema_migrations"));
+        Assert.Equal(["1", "2"], await ReadColumnAsync(reopened, "SELECT version FROM schema_migrations ORDER BY version"));
         Assert.Equal(["kept"], await ReadColumnAsync(reopened, "SELECT name FROM feeds"));
     }
 
@@ -70,7 +74,7 @@ public sealed class MigratorTests
             () => new Migrator(Db.Sqlite(temp.FilePath)).MigrateAsync(Ct));
 
         Assert.Contains("schema version 42", error.Message);
-        Assert.Contains("only up to 1", error.Message);
+        Assert.Contains("only up to 2", error.Message);
         Assert.Contains("newer NewsBot", error.Message);
         Assert.Contains(temp.FilePath, error.Message);
     }
