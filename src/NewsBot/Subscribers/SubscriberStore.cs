@@ -267,6 +267,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
                 {
                     rows.Add(new RecipientRow(
                         reader.GetInt64(0),
+                        // The constant instead of a new string per row.
                         reader.GetString(1) == Channels.Email ? Channels.Email : Channels.Telegram,
                         reader.GetString(2),
                         ParseCadence(reader.GetString(3)),
@@ -401,7 +402,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
 
     /// <summary>
     /// Imports subscribers from CSV (RFC 4180) with a header row naming some of <see cref="CsvColumns"/> in any
-    /// order. <c>topics</c> holds names separated by <c>;</c> or spaces (empty: all topics); <c>cadence</c> and
+    /// order. <c>topics</c> holds names separated by <c>;</c>, spaces or (quoted) commas (empty: all topics); <c>cadence</c> and
     /// <c>time_zone</c> default to <c>instant</c> and <c>UTC</c>. Good rows are committed in batches of 1,000; a
     /// bad row or a taken address is skipped with an error naming its line, never failing the other rows.
     /// </summary>
@@ -606,13 +607,15 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         try
         {
             // FindSystemTimeZoneById caches what it found, so checking a million rows reads each zone file once.
-            if (id.Length > 0 && TimeZoneInfo.FindSystemTimeZoneById(id).HasIanaId)
+            // Stored by the id it answers with ("utc" is "UTC").
+            if (id.Length > 0 && TimeZoneInfo.FindSystemTimeZoneById(id) is { HasIanaId: true } zone)
             {
-                return id;
+                return zone.Id;
             }
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or System.Security.SecurityException)
         {
+            // SecurityException: on Linux, an id naming a folder of the zone database ("Asia").
         }
 
         throw new SubscriberException($"time_zone '{timeZone}' is not an IANA time zone (such as Europe/Paris or Asia/Tokyo)");
@@ -662,7 +665,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         return new NewSubscriber(
             Email: Cell("email"),
             TelegramChatId: telegram,
-            Topics: Cell("topics")?.Split([';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries) ?? [],
+            Topics: Cell("topics")?.Split([';', ' ', '\t', ','], StringSplitOptions.RemoveEmptyEntries) ?? [],
             Cadence: Cell("cadence") is { } cadence ? ParseCadence(cadence) : Cadence.Instant,
             TimeZone: Cell("time_zone") ?? "UTC",
             Name: Cell("name"));

@@ -36,6 +36,8 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(Start, alice.CreatedAt);
         Assert.Null(alice.LastDigestAt);
         Assert.Null(await store.GetAsync(id + 1, Ct));
+        var lowerCaseZone = await store.AddAsync(new NewSubscriber(null, 7, [], Cadence.Weekly, "utc"), Ct);
+        Assert.Equal("UTC", (await store.GetAsync(lowerCaseZone, Ct))!.TimeZone);
     }
 
     [Fact]
@@ -64,6 +66,8 @@ public sealed class SubscriberStoreTests : IDisposable
     [InlineData("bob@", null, "UTC", "email 'bob@' is not an address")]
     [InlineData("Bob <bob@example.com>", null, "UTC", "email 'Bob <bob@example.com>' is not an address")]
     [InlineData("bob@example.com", null, "Mars/Olympus_Mons", "time_zone 'Mars/Olympus_Mons' is not an IANA time zone")]
+    [InlineData("bob@example.com", null, "Asia", "time_zone 'Asia' is not an IANA time zone")]
+    [InlineData("bob@example.com", null, "../../../etc/passwd", "time_zone '../../../etc/passwd' is not an IANA time zone")]
     [InlineData("bob@example.com", 0L, "UTC", "telegram '0' is not a chat id")]
     [InlineData(null, null, "UTC", "email and telegram are both empty")]
     public async Task AddAsync_BadInput_NamesTheFieldAndTheValue(string? email, long? telegram, string timeZone, string message)
@@ -193,6 +197,19 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(25_000, count);
         // Subscribers i divisible by 3 carry "nuclear" on each of their channels.
         Assert.Equal(Enumerable.Range(1, 20_000).Where(i => i % 3 == 0).Sum(i => (i % 4 != 0 ? 1 : 0) + (i % 2 == 0 ? 1 : 0)), nuclear);
+    }
+
+    [Fact]
+    public async Task SeedAsync_TakenAddress_StopsAndRollsBackItsBatch()
+    {
+        var store = await CreateStoreAsync();
+        await store.AddAsync(new NewSubscriber("taken@example.com", null, [], Cadence.Instant), Ct);
+
+        var error = await Assert.ThrowsAsync<SubscriberException>(() => store.SeedAsync(
+            [new NewSubscriber("new@example.com", null, [], Cadence.Daily), new NewSubscriber("Taken@example.com", null, [], Cadence.Daily)], Ct));
+
+        Assert.Equal("email 'taken@example.com' already belongs to subscriber 1", error.Message);
+        Assert.Equal(1, await store.CountAsync(Ct));
     }
 
     [Fact]
