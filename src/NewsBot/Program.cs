@@ -6,6 +6,7 @@ using NewsBot.Jobs;
 using NewsBot.Posts;
 using NewsBot.Storage;
 using NewsBot.Telegram;
+using NewsBot.Templates;
 using NewsBot.Topics;
 
 // One binary: `NewsBot <verb> ...` runs a CLI verb against the same services; anything else runs the service.
@@ -21,6 +22,7 @@ builder.AddPosts();
 builder.AddFeeds();
 builder.AddJobs();
 builder.AddFeedSchedule();
+builder.AddTemplates();
 builder.AddTelegram();
 builder.AddEmail();
 

@@ -3,6 +3,7 @@ using System.CommandLine;
 using NewsBot.Feeds;
 using NewsBot.Posts;
 using NewsBot.Storage;
+using NewsBot.Templates;
 using NewsBot.Topics;
 
 namespace NewsBot.Cli;
@@ -48,6 +49,7 @@ public static class CliApp
         builder.AddTopics();
         builder.AddPosts();
         builder.AddFeeds();
+        builder.AddTemplates();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;
