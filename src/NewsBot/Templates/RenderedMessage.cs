@@ -1,11 +1,9 @@
-using System.Text;
-
 namespace NewsBot.Templates;
 
 /// <summary>
 /// A message rendered once for every recipient of a send. The subscriber's own links were rendered as placeholder
 /// tokens whose positions are found once here; <see cref="Personalise"/> splices each recipient's links in with one
-/// allocation, instead of running the template again per recipient.
+/// allocation of the exact length, instead of running the template again per recipient.
 /// </summary>
 public sealed class RenderedMessage
 {
@@ -73,13 +71,22 @@ public sealed class RenderedMessage
             capacity += slot ? unsubscribe.Length : preferences.Length;
         }
 
-        var builder = new StringBuilder(capacity);
-        for (var i = 0; i < isUnsubscribe.Length; i++)
+        // The length is known exactly, so the result is written in place: one allocation, no builder copy.
+        return string.Create(capacity, (this, preferences, unsubscribe), static (target, state) =>
         {
-            builder.Append(parts[i]).Append(isUnsubscribe[i] ? unsubscribe : preferences);
-        }
+            var (message, preferences, unsubscribe) = state;
+            var at = 0;
+            for (var i = 0; i < message.isUnsubscribe.Length; i++)
+            {
+                message.parts[i].CopyTo(target[at..]);
+                at += message.parts[i].Length;
+                var link = message.isUnsubscribe[i] ? unsubscribe : preferences;
+                link.CopyTo(target[at..]);
+                at += link.Length;
+            }
 
-        return builder.Append(parts[^1]).ToString();
+            message.parts[^1].CopyTo(target[at..]);
+        });
     }
 
     private string PrepareLink(string url, string name)
