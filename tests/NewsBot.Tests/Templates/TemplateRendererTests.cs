@@ -79,6 +79,24 @@ public sealed class TemplateRendererTests
         Assert.DoesNotContain("more", body);
     }
 
+    [Theory]
+    [MemberData(nameof(AllFormats))]
+    public void Render_APostWithoutUrlDateAuthorOrTopics(MessageFormat format)
+    {
+        var bare = new TemplatePost(5, "Untitled note", null, "Just text.", [], null, null);
+
+        var post = renderer.RenderPost(bare, format).Body;
+        var digest = renderer.RenderDigest([bare], Week, format).Body;
+
+        foreach (var body in new[] { post, digest })
+        {
+            Assert.Contains("Untitled note", body);
+            Assert.Contains("Just text.", body);
+            Assert.DoesNotContain("href=\"#\"", body);
+            Assert.DoesNotContain(" · \n", body);
+        }
+    }
+
     [Fact]
     public void RenderDigest_TelegramUsesOnlyTheTagsTelegramAccepts()
     {
