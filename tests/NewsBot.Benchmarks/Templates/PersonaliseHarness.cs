@@ -49,6 +49,11 @@ public static class PersonaliseHarness
         send.Stop();
         var perSecond = subscribers / send.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"full render of a 10-post HTML digest: {renderMicros:F1} µs ({html.Body.Length:N0} characters, {text.Body.Length:N0} as text)"));
+        var telegram = Stopwatch.StartNew();
+        var sixty = renderer.RenderDigest(SampleDigest.Posts(60), SampleDigest.Period, MessageFormat.Telegram);
+        telegram.Stop();
+        var shown = sixty.Body.Split("<b><a href=").Length - 1;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Telegram digest of 60 posts: {shown} shown, {HtmlText.VisibleLength(sixty.Body)} characters after entity parsing, fitted in {telegram.Elapsed.TotalMilliseconds:F1} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{subscribers:N0} personalised digests (HTML + text, 10 posts): {send.Elapsed.TotalMilliseconds:F0} ms, {perSecond:N0}/s on one core, {characters / (double)subscribers:N0} characters each"));
     }
 }

@@ -307,6 +307,29 @@ public sealed class TemplateRendererTests
         Assert.Equal(renderer.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailText).Personalise(Links), custom.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailText).Personalise(Links));
     }
 
+    [Fact]
+    public void Raw_WritesAMarkedValueUnescapedAndOnlyThatValue()
+    {
+        var custom = new TemplateRenderer(new TemplateOptions { Folder = TestPaths.Fixture("templates/raw") });
+
+        var body = custom.RenderPost(SamplePost(title: "<b>bold</b>"), MessageFormat.EmailHtml).Body.ReplaceLineEndings("\n");
+
+        // A raw value joined to other strings is a plain string again, and escaped.
+        Assert.Equal("<p>&lt;b&gt;bold&lt;/b&gt;</p>\n<p><b>bold</b></p>\n<p><hr></p>\n<p>&lt;i&gt;x&lt;/i&gt;</p>\n", body);
+    }
+
+    [Fact]
+    public void Render_GivesTheSameResultFromManyThreads()
+    {
+        var posts = SamplePosts(10);
+        var expected = renderer.RenderDigest(posts, Week, MessageFormat.EmailHtml).Personalise(Links);
+        var results = new string[64];
+
+        Parallel.For(0, results.Length, i => results[i] = renderer.RenderDigest(posts, Week, MessageFormat.EmailHtml).Personalise(Links));
+
+        Assert.All(results, r => Assert.Equal(expected, r));
+    }
+
     [Theory]
     [InlineData("2024-06-20T08:00:00Z", "2024-06-26T08:00:00Z", "20–26 Jun 2024")]
     [InlineData("2024-05-30T08:00:00Z", "2024-06-05T08:00:00Z", "30 May – 5 Jun 2024")]
