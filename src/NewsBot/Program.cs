@@ -7,6 +7,7 @@ using NewsBot.Posts;
 using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Telegram;
+using NewsBot.Templates;
 using NewsBot.Topics;
 
 // One binary: `NewsBot <verb> ...` runs a CLI verb against the same services; anything else runs the service.
@@ -23,6 +24,7 @@ builder.AddSubscribers();
 builder.AddFeeds();
 builder.AddJobs();
 builder.AddFeedSchedule();
+builder.AddTemplates();
 builder.AddTelegram();
 builder.AddEmail();
 

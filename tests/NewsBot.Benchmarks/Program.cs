@@ -5,6 +5,7 @@ namespace NewsBot.Benchmarks;
 /// <summary>
 /// <c>-- compare</c>: the parser comparison over the corpus; <c>-- ingest</c>: the whole-ingest harness;
 /// <c>-- subscribers [count] [pageSize]</c>: seeding and streaming subscribers;
+/// <c>-- personalise [N]</c>: a templated email digest personalised for N subscribers;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -15,6 +16,9 @@ public static class BenchmarkProgram
         {
             case "compare":
                 ParserComparison.Run();
+                break;
+            case "personalise":
+                Templates.PersonaliseHarness.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
                 break;
             case "ingest":
                 await IngestHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);

@@ -94,6 +94,20 @@ public sealed class ServiceTests : IDisposable
         Assert.False(File.Exists(Path.Combine(host.DataDirectory, "newsbot.db")), "a refused start must not create the store: " + await stdout);
     }
 
+    [Fact]
+    public async Task ABrokenTemplateStopsTheStartWithItsLineAndColumn()
+    {
+        using var service = StartService(FreePort(), ("NewsBot__Templates__Folder", TestPaths.Fixture("templates/broken")));
+        var stderr = service.StandardError.ReadToEndAsync();
+        var stdout = service.StandardOutput.ReadToEndAsync();
+
+        await service.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, service.ExitCode);
+        Assert.Contains("post.telegram.sbn(3,28): Error while parsing pipe expression", await stderr);
+        Assert.False(File.Exists(Path.Combine(host.DataDirectory, "newsbot.db")), "a refused start must not create the store: " + await stdout);
+    }
+
     private static string Snapshot(StringBuilder output)
     {
         lock (output)

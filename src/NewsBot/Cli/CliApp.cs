@@ -4,6 +4,7 @@ using NewsBot.Feeds;
 using NewsBot.Posts;
 using NewsBot.Storage;
 using NewsBot.Subscribers;
+using NewsBot.Templates;
 using NewsBot.Topics;
 
 namespace NewsBot.Cli;
@@ -51,6 +52,7 @@ public static class CliApp
         builder.AddPosts();
         builder.AddSubscribers();
         builder.AddFeeds();
+        builder.AddTemplates();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;

@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.Text;
+
+using Scriban;
+using Scriban.Parsing;
+using Scriban.Runtime;
+using Scriban.Syntax;
+
+namespace NewsBot.Templates;
+
+/// <summary>
+/// Renders posts and digests from the Scriban templates in <c>templates/</c> (bundled next to the binary), each
+/// replaceable by a file of the same name in <see cref="TemplateOptions.Folder"/>. All templates are parsed, and
+/// rendered once with a sample model, at construction, so a broken template stops the start. The model is
+/// documented in templates/README.md.
+/// </summary>
+public sealed class TemplateRenderer
+{
+    /// <summary>Bot API sendMessage: "1-4096 characters after entities parsing".</summary>
+    public const int TelegramMaxLength = 4096;
+
+    /// <summary>Every template NewsBot renders; an override folder may hold only these names.</summary>
+    public static readonly IReadOnlyList<string> TemplateNames =
+    [
+        "post.telegram.sbn", "post.email.html.sbn", "post.email.txt.sbn",
+        "digest.telegram.sbn", "digest.email.html.sbn", "digest.email.txt.sbn",
+        "subject.post.sbn", "subject.digest.sbn",
+    ];
+
+    private static readonly ScriptObject Functions = CreateFunctions();
+
+    // Scriban's default context builds its builtins (string, array, date, html...) anew: ~0.1 ms per render.
+    // Shared read-only instead; a template cannot assign into them.
+    private static readonly ScriptObject Builtins = CreateBuiltins();
+
+    private readonly Dictionary<string, (Template Template, string Path)> templates;
+    private readonly ScriptObject site;
+
+    // Unique per renderer, and shaped as an https URL so that safe_url keeps them and escaping leaves them alone.
+    private readonly string preferencesToken;
+    private readonly string unsubscribeToken;
+
+    /// <exception cref="TemplateException">A template is missing, does not parse, or fails on the sample model; every error is listed.</exception>
+    public TemplateRenderer(TemplateOptions options)
+    {
+        var nonce = Guid.NewGuid().ToString("N");
+        preferencesToken = $"https://newsbot.invalid/{nonce}/preferences";
+        unsubscribeToken = $"https://newsbot.invalid/{nonce}/unsubscribe";
+        site = new ScriptObject { ["name"] = options.SiteName, ["url"] = options.PublicBaseUrl };
+        site.IsReadOnly = true;
+        templates = LoadTemplates(BundledFolder, options.Folder);
+        CheckWithSample();
+    }
+
+    public static string BundledFolder => Path.Combine(AppContext.BaseDirectory, "templates");
+
+    /// <summary>One post, as it comes (instant cadence).</summary>
+    public RenderedMessage RenderPost(TemplatePost post, MessageFormat format) =>
+        RenderPost(post, format, links: null);
+
+    /// <summary>
+    /// A digest of <paramref name="posts"/>, in the given order. A Telegram digest longer than
+    /// <see cref="TelegramMaxLength"/> keeps as many posts from the start as fit and says "and N more" (the
+    /// template's <c>more</c>); posts are dropped whole, so no tag or entity is ever cut.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="posts"/> is empty: an empty digest is never sent.</exception>
+    public RenderedMessage RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format) =>
+        RenderDigest(posts, period, format, links: null);
+
+    /// <summary>Renders with the recipient's links in place (no placeholders): what <see cref="RenderedMessage.Personalise"/> must equal.</summary>
+    internal RenderedMessage RenderPost(TemplatePost post, MessageFormat format, SubscriberLinks? links)
+    {
+        var subject = RenderSubject("subject.post.sbn", CreateModel([post], post, null, 0, links));
+        var name = BodyTemplate("post", format);
+        var body = Render(name, CreateModel([post], post, null, 0, links), format);
+        if (format == MessageFormat.Telegram && HtmlText.VisibleLength(body) > TelegramMaxLength)
+        {
+            body = Render(name, CreateModel([ShortenSummary(post, body)], post, null, 0, links), format);
+        }
+
+        return new RenderedMessage(subject, body, format, preferencesToken, unsubscribeToken);
+    }
+
+    internal RenderedMessage RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format, SubscriberLinks? links)
+    {
+        if (posts.Count == 0)
+        {
+            throw new ArgumentException("A digest needs at least one post: an empty digest is never sent", nameof(posts));
+        }
+
+        var subject = RenderSubject("subject.digest.sbn", CreateModel(posts, null, period, 0, links));
+        var name = BodyTemplate("digest", format);
+        var body = Render(name, CreateModel(posts, null, period, 0, links), format);
+        if (format == MessageFormat.Telegram && HtmlText.VisibleLength(body) > TelegramMaxLength)
+        {
+            body = FitTelegramDigest(name, posts, period, links);
+        }
+
+        return new RenderedMessage(subject, body, format, preferencesToken, unsubscribeToken);
+    }
+
+    /// <summary>The longest prefix of the posts that fits, by binary search over the count (each probe is one render).</summary>
+    private string FitTelegramDigest(string name, IReadOnlyList<TemplatePost> posts, DigestPeriod period, SubscriberLinks? links)
+    {
+        string? best = null;
+        int low = 1, high = posts.Count - 1;
+        while (low <= high)
+        {
+            var count = (low + high) / 2;
+            var body = Render(name, CreateModel(posts.Take(count).ToList(), null, period, posts.Count - count, links), MessageFormat.Telegram);
+            if (HtmlText.VisibleLength(body) <= TelegramMaxLength)
+            {
+                best = body;
+                low = count + 1;
+            }
+            else
+            {
+                high = count - 1;
+            }
+        }
+
+        if (best is not null)
+        {
+            return best;
+        }
+
+        // Not even the first post fits: shorten its summary, which is plain text before escaping.
+        var single = Render(name, CreateModel([posts[0]], null, period, posts.Count - 1, links), MessageFormat.Telegram);
+        return Render(name, CreateModel([ShortenSummary(posts[0], single)], null, period, posts.Count - 1, links), MessageFormat.Telegram);
+    }
+
+    private static TemplatePost ShortenSummary(TemplatePost post, string tooLong)
+    {
+        // Each summary character shows as one character (escaped or not), so cutting the overflow is enough.
+        var keep = Math.Max(0, post.Summary.Length - (HtmlText.VisibleLength(tooLong) - TelegramMaxLength) - 1);
+        if (keep > 0 && char.IsHighSurrogate(post.Summary[keep - 1]))
+        {
+            keep--;
+        }
+
+        return post with { Summary = post.Summary[..keep] + "…" };
+    }
+
+    private static string BodyTemplate(string kind, MessageFormat format) => format switch
+    {
+        MessageFormat.Telegram => $"{kind}.telegram.sbn",
+        MessageFormat.EmailHtml => $"{kind}.email.html.sbn",
+        MessageFormat.EmailText => $"{kind}.email.txt.sbn",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown message format"),
+    };
+
+    /// <summary>The one model every template sees (templates/README.md).</summary>
+    private ScriptObject CreateModel(IReadOnlyList<TemplatePost> posts, TemplatePost? post, DigestPeriod? period, int more, SubscriberLinks? links)
+    {
+        var items = new ScriptArray(posts.Count);
+        foreach (var p in posts)
+        {
+            items.Add(CreatePost(p));
+        }
+
+        return new ScriptObject
+        {
+            ["posts"] = items,
+            ["post"] = post is null ? null : items.Count == 1 ? items[0] : CreatePost(post),
+            ["period"] = period is null ? null : new ScriptObject
+            {
+                ["cadence"] = period.Cadence,
+                ["from"] = FormatDay(period.From),
+                ["to"] = FormatDay(period.To),
+                ["range"] = FormatRange(period.From, period.To),
+            },
+            ["more"] = more,
+            ["total"] = posts.Count + more,
+            ["site"] = site,
+            ["subscriber"] = new ScriptObject
+            {
+                ["preferences_url"] = links?.PreferencesUrl ?? preferencesToken,
+                ["unsubscribe_url"] = links?.UnsubscribeUrl ?? unsubscribeToken,
+            },
+        };
+    }
+
+    private static ScriptObject CreatePost(TemplatePost post) => new()
+    {
+        ["id"] = post.Id,
+        ["title"] = post.Title,
+        ["url"] = post.Url,
+        ["summary"] = post.Summary,
+        ["topics"] = new ScriptArray(post.Topics),
+        ["published"] = post.Published is { } published ? FormatDay(published) : null,
+        ["author"] = post.Author,
+    };
+
+    /// <summary>"26 Jun 2024", the UTC date: the same for every recipient, so a message renders once for all.</summary>
+    public static string FormatDay(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
+
+    /// <summary>"20–26 Jun 2024", "30 May – 5 Jun 2024", "30 Dec 2024 – 5 Jan 2025", or one day.</summary>
+    public static string FormatRange(DateTimeOffset from, DateTimeOffset to)
+    {
+        DateTime a = from.UtcDateTime.Date, b = to.UtcDateTime.Date;
+        if (a == b)
+        {
+            return FormatDay(from);
+        }
+
+        if (a.Year != b.Year)
+        {
+            return $"{FormatDay(from)} – {FormatDay(to)}";
+        }
+
+        return a.Month == b.Month
+            ? $"{a.Day}–{FormatDay(to)}"
+            : $"{a.ToString("d MMM", CultureInfo.InvariantCulture)} – {FormatDay(to)}";
+    }
+
+    private string RenderSubject(string name, ScriptObject model)
+    {
+        var text = Render(name, model, MessageFormat.EmailText);
+        return string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private string Render(string name, ScriptObject model, MessageFormat format)
+    {
+        var (template, path) = templates[name];
+        var context = new MessageContext(Builtins, escapeHtml: format != MessageFormat.EmailText)
+        {
+            StrictVariables = true,
+            EnableRelaxedMemberAccess = false,
+            LoopLimit = 10_000,
+            MemberRenamer = StandardMemberRenamer.Default,
+        };
+        context.PushGlobal(Functions);
+        context.PushGlobal(model);
+        try
+        {
+            return template.Render(context);
+        }
+        catch (ScriptRuntimeException e)
+        {
+            throw new TemplateException($"{Describe(path, e.Span)}: {e.OriginalMessage}");
+        }
+    }
+
+    /// <summary>Renders every template with a sample digest and post, so runtime errors (an unknown variable) also stop the start.</summary>
+    private void CheckWithSample()
+    {
+        var errors = new List<string>();
+        var post = new TemplatePost(1, "Sample <post> & \"title\"", "https://example.org/post", "A sample summary.", ["sample"], new DateTimeOffset(2024, 6, 26, 9, 0, 0, TimeSpan.Zero), "Author");
+        var period = new DigestPeriod("daily", new DateTimeOffset(2024, 6, 25, 9, 0, 0, TimeSpan.Zero), new DateTimeOffset(2024, 6, 26, 9, 0, 0, TimeSpan.Zero));
+        foreach (var name in TemplateNames)
+        {
+            var kind = name.Split('.')[name.StartsWith("subject.", StringComparison.Ordinal) ? 1 : 0];
+            var format = name.Contains(".telegram.", StringComparison.Ordinal) ? MessageFormat.Telegram
+                : name.Contains(".html.", StringComparison.Ordinal) ? MessageFormat.EmailHtml : MessageFormat.EmailText;
+            var model = kind == "post" ? CreateModel([post], post, null, 0, null) : CreateModel([post, post with { Id = 2 }], null, period, 1, null);
+            try
+            {
+                Render(name, model, format);
+            }
+            catch (TemplateException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new TemplateException(string.Join(Environment.NewLine, errors));
+        }
+    }
+
+    /// <summary>Reads and parses every template; the override folder wins per file name.</summary>
+    private static Dictionary<string, (Template Template, string Path)> LoadTemplates(string bundledFolder, string? overrideFolder)
+    {
+        var errors = new List<string>();
+        var loaded = new Dictionary<string, (Template, string)>(StringComparer.Ordinal);
+        if (overrideFolder is not null)
+        {
+            if (!Directory.Exists(overrideFolder))
+            {
+                throw new TemplateException($"{TemplateOptions.Section}:Folder '{overrideFolder}' does not exist");
+            }
+
+            foreach (var file in Directory.EnumerateFiles(overrideFolder, "*.sbn").Order(StringComparer.Ordinal))
+            {
+                if (!TemplateNames.Contains(Path.GetFileName(file)))
+                {
+                    errors.Add($"{file}: not a template NewsBot renders (one of {string.Join(", ", TemplateNames)})");
+                }
+            }
+        }
+
+        foreach (var name in TemplateNames)
+        {
+            var path = overrideFolder is not null && File.Exists(Path.Combine(overrideFolder, name))
+                ? Path.Combine(overrideFolder, name)
+                : Path.Combine(bundledFolder, name);
+            if (!File.Exists(path))
+            {
+                errors.Add($"{path}: the template is missing");
+                continue;
+            }
+
+            var template = Template.Parse(File.ReadAllText(path), path);
+            if (template.HasErrors)
+            {
+                errors.AddRange(template.Messages.Where(m => m.Type == ParserMessageType.Error).Select(m => $"{Describe(path, m.Span)}: {m.Message}"));
+                continue;
+            }
+
+            loaded[name] = (template, path);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new TemplateException(string.Join(Environment.NewLine, errors));
+        }
+
+        return loaded;
+    }
+
+    /// <summary><c>path(line,col)</c>, one-based as editors count (Scriban's spans are zero-based).</summary>
+    private static string Describe(string path, SourceSpan span) => $"{path}({span.Start.Line + 1},{span.Start.Column + 1})";
+
+    private static ScriptObject CreateFunctions()
+    {
+        var functions = new ScriptObject();
+        functions.Import("raw", new Func<object?, RawHtml>(value => new RawHtml(value?.ToString() ?? "")));
+        functions.Import("safe_url", new Func<string?, string>(HtmlText.SafeUrl));
+        functions.IsReadOnly = true;
+        return functions;
+    }
+
+    private static ScriptObject CreateBuiltins()
+    {
+        var builtins = TemplateContext.GetDefaultBuiltinObject();
+        foreach (var member in builtins.Values.OfType<ScriptObject>())
+        {
+            member.IsReadOnly = true;
+        }
+
+        builtins.IsReadOnly = true;
+        return builtins;
+    }
+
+    /// <summary>A value a template marked with <c>raw</c>: written as it is, in every format.</summary>
+    private sealed record RawHtml(string Value)
+    {
+        public override string ToString() => Value;
+    }
+
+    /// <summary>
+    /// Scriban escapes nothing; for the HTML formats every value an expression writes (<c>{{ x }}</c>) goes
+    /// through <see cref="HtmlText.Escape"/> here, unless it is <see cref="RawHtml"/>. Literal template text
+    /// does not pass through this method.
+    /// </summary>
+    private sealed class MessageContext(ScriptObject builtins, bool escapeHtml) : TemplateContext(builtins)
+    {
+        public override TemplateContext Write(SourceSpan span, object? textAsObject)
+        {
+            if (textAsObject is null)
+            {
+                return this;
+            }
+
+            if (textAsObject is RawHtml raw)
+            {
+                Write(raw.Value);
+                return this;
+            }
+
+            var text = ObjectToString(textAsObject);
+            Write(escapeHtml ? HtmlText.Escape(text) : text);
+            return this;
+        }
+
+        public override string ObjectToString(object? value, bool nested = false) =>
+            value is RawHtml raw ? raw.Value : base.ObjectToString(value, nested) ?? "";
+    }
+}
