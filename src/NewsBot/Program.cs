@@ -1,11 +1,13 @@
 using NewsBot;
 using NewsBot.Cli;
+using NewsBot.Delivery;
 using NewsBot.Email;
 using NewsBot.Feeds;
 using NewsBot.Jobs;
 using NewsBot.Posts;
 using NewsBot.Storage;
 using NewsBot.Telegram;
+using NewsBot.Templates;
 using NewsBot.Topics;
 
 // One binary: `NewsBot <verb> ...` runs a CLI verb against the same services; anything else runs the service.
@@ -21,6 +23,9 @@ builder.AddPosts();
 builder.AddFeeds();
 builder.AddJobs();
 builder.AddFeedSchedule();
+builder.AddTemplates();
+builder.AddDelivery();
+builder.AddDeliverySchedule();
 builder.AddTelegram();
 builder.AddEmail();
 

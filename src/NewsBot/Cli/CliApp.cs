@@ -1,8 +1,10 @@
 using System.CommandLine;
 
+using NewsBot.Delivery;
 using NewsBot.Feeds;
 using NewsBot.Posts;
 using NewsBot.Storage;
+using NewsBot.Templates;
 using NewsBot.Topics;
 
 namespace NewsBot.Cli;
@@ -48,6 +50,8 @@ public static class CliApp
         builder.AddTopics();
         builder.AddPosts();
         builder.AddFeeds();
+        builder.AddTemplates();
+        builder.AddDelivery();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;
