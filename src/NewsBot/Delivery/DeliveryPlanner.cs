@@ -43,6 +43,11 @@ public sealed class DeliveryPlanner(
     public async Task<SendPlan> PlanAsync(SendRequest request, CancellationToken ct)
     {
         var channelNames = ValidateRequest(request);
+        if (request.PostId is { } postId && await posts.GetAsync(postId, ct) is null)
+        {
+            throw new ArgumentException($"Post {postId} is not stored.", nameof(request));
+        }
+
         if (request.DryRun)
         {
             var counted = await FillAsync(null, request with { Channels = channelNames }, time.GetUtcNow(), ct);
