@@ -1,9 +1,12 @@
 using BenchmarkDotNet.Running;
 
+using NewsBot.Benchmarks.Delivery;
+
 namespace NewsBot.Benchmarks;
 
 /// <summary>
 /// <c>-- compare</c>: the parser comparison over the corpus; <c>-- ingest</c>: the whole-ingest harness;
+/// <c>-- plan [n]</c>: planning a post send to n subscribers;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -17,6 +20,9 @@ public static class BenchmarkProgram
                 break;
             case "ingest":
                 await IngestHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20);
+                break;
+            case "plan":
+                await PlanningHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
