@@ -124,7 +124,7 @@ public sealed class DeliveryPlanner(
             var chooseVariant = request.Kind == "post"
                 ? await PreparePostAsync(sendId, request, channelNames, ct)
                 : PrepareDigest(sendId, request, channelNames, now);
-            var filter = new RecipientFilter(channelNames, request.Cadence, request.Kind == "post" ? request.Topics ?? chooseVariant.PostTopics : null);
+            var filter = new RecipientFilter(channelNames, request.Cadence, request.Kind == "post" ? request.Topics ?? chooseVariant.PostTopics : request.Topics);
             await foreach (var recipient in subscribers.StreamRecipientsAsync(filter, chunkSize, ct))
             {
                 var variant = await chooseVariant.ForAsync(recipient, ct);

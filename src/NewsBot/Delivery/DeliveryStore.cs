@@ -265,6 +265,24 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         return await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Claimed rows a stopped job did not get to go back to pending.</summary>
+    public async Task ReleaseAsync(IReadOnlyList<long> deliveryIds, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var release = connection.CreateCommand(
+            "UPDATE deliveries SET state = 'pending', updated_at = @now WHERE id = @id AND state = 'sending'", transaction);
+        release.AddParameter("now", time.GetUtcNow());
+        release.AddParameter("id", null);
+        foreach (var id in deliveryIds)
+        {
+            release.SetParameter("id", id);
+            await release.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
     /// <summary>The pending rows of a send as id ranges of at most <paramref name="chunkSize"/> rows, in id order.</summary>
     public async Task<IReadOnlyList<DeliveryRange>> ListPendingRangesAsync(long sendId, int chunkSize, CancellationToken ct)
     {

@@ -71,66 +71,88 @@ public sealed class DispatchJob(
         var baseUrl = (configuration["NewsBot:Templates:PublicBaseUrl"] ?? "http://localhost:5080").TrimEnd('/');
         var sentTo = new HashSet<long>();
         var failed = 0;
-        foreach (var row in rows)
+        var done = 0;
+        try
         {
-            if (suppressed.Contains((row.Channel, row.Address)))
+            foreach (var row in rows)
             {
-                await store.MarkSkippedAsync(row.Id, SuppressedReason, ct);
-                continue;
-            }
-
-            if (!byName.TryGetValue(row.Channel, out var channel))
-            {
-                await store.MarkFailedAsync(row.Id, permanent: true, $"no channel '{row.Channel}' is configured", ct);
-                continue;
-            }
-
-            var links = new SubscriberLinks(
-                $"{baseUrl}/preferences?s={row.SubscriberId}",
-                $"{baseUrl}/unsubscribe?s={row.SubscriberId}&c={Uri.EscapeDataString(row.Channel)}");
-            var message = ComposeMessage(row, messages, links);
-            if (message is null)
-            {
-                await store.MarkFailedAsync(row.Id, permanent: true, $"send {send.Id} has no rendered message '{row.Variant}' for {row.Channel}", ct);
-                continue;
-            }
-
-            ChannelResult result;
-            try
-            {
-                result = await channel.SendAsync(message, ct);
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                result = new ChannelResult(ChannelOutcome.FailedTransient, $"{e.GetType().Name}: {e.Message}");
-            }
-
-            switch (result.Outcome)
-            {
-                case ChannelOutcome.Sent:
-                    await store.MarkSentAsync(row.Id, ct);
-                    sentTo.Add(row.SubscriberId);
-                    break;
-                case ChannelOutcome.FailedPermanent:
-                    await store.MarkFailedAsync(row.Id, permanent: true, result.Error ?? "failed", ct);
-                    break;
-                default:
-                    await store.MarkFailedAsync(row.Id, permanent: false, result.Error ?? "failed", ct);
-                    failed++;
-                    logger.LogWarning("Delivery {DeliveryId} of send {SendId} to {Channel} failed (attempt {Attempt}): {Error}",
-                        row.Id, send.Id, row.Channel, row.Attempts, result.Error);
-                    break;
+                failed += await SendRowAsync(send, row, byName, messages, suppressed, baseUrl, sentTo, ct) ? 0 : 1;
+                done++;
             }
         }
-
-        // Marked per chunk, as each digest goes out, so a retried chunk marks its subscribers too. The time is the
-        // digest's window end, so posts published while it goes out are in the next one.
-        if (send.Kind == "digest" && sentTo.Count > 0)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            await subscribers.MarkDigestSentAsync(sentTo, send.CreatedAt, ct);
+            // Stopped mid-chunk: the rows not yet sent go back to pending now instead of waiting for a restart.
+            await store.ReleaseAsync(rows.Skip(done).Select(r => r.Id).ToList(), CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            // Marked per chunk, as each digest goes out, so a retried chunk marks its subscribers too. The time is
+            // the digest's window end, so posts published while it goes out are in the next one.
+            if (send.Kind == "digest" && sentTo.Count > 0)
+            {
+                await subscribers.MarkDigestSentAsync(sentTo, send.CreatedAt, CancellationToken.None);
+            }
         }
 
         return failed;
+    }
+
+    /// <summary>Sends one row and records the outcome; false when it failed transiently.</summary>
+    private async Task<bool> SendRowAsync(SendRecord send, ClaimedDelivery row, Dictionary<string, IChannel> byName,
+        Dictionary<(string, MessageFormat), RenderedMessage> messages, HashSet<(string Channel, string Address)> suppressed,
+        string baseUrl, HashSet<long> sentTo, CancellationToken ct)
+    {
+        // Outcomes are recorded even when the job is being stopped: a message that went out must be marked sent.
+        var none = CancellationToken.None;
+        if (suppressed.Contains((row.Channel, row.Address)))
+        {
+            await store.MarkSkippedAsync(row.Id, SuppressedReason, none);
+            return true;
+        }
+
+        if (!byName.TryGetValue(row.Channel, out var channel))
+        {
+            await store.MarkFailedAsync(row.Id, permanent: true, $"no channel '{row.Channel}' is configured", none);
+            return true;
+        }
+
+        var links = new SubscriberLinks(
+            $"{baseUrl}/preferences?s={row.SubscriberId}",
+            $"{baseUrl}/unsubscribe?s={row.SubscriberId}&c={Uri.EscapeDataString(row.Channel)}");
+        var message = ComposeMessage(row, messages, links);
+        if (message is null)
+        {
+            await store.MarkFailedAsync(row.Id, permanent: true, $"send {send.Id} has no rendered message '{row.Variant}' for {row.Channel}", none);
+            return true;
+        }
+
+        ChannelResult result;
+        try
+        {
+            result = await channel.SendAsync(message, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            result = new ChannelResult(ChannelOutcome.FailedTransient, $"{e.GetType().Name}: {e.Message}");
+        }
+
+        switch (result.Outcome)
+        {
+            case ChannelOutcome.Sent:
+                await store.MarkSentAsync(row.Id, none);
+                sentTo.Add(row.SubscriberId);
+                return true;
+            case ChannelOutcome.FailedPermanent:
+                await store.MarkFailedAsync(row.Id, permanent: true, result.Error ?? "failed", none);
+                return true;
+            default:
+                await store.MarkFailedAsync(row.Id, permanent: false, result.Error ?? "failed", none);
+                logger.LogWarning("Delivery {DeliveryId} of send {SendId} to {Channel} failed (attempt {Attempt}): {Error}",
+                    row.Id, send.Id, row.Channel, row.Attempts, result.Error);
+                return false;
+        }
     }
 
     private static OutgoingMessage? ComposeMessage(ClaimedDelivery row, Dictionary<(string, MessageFormat), RenderedMessage> messages, SubscriberLinks links)

@@ -154,6 +154,41 @@ public sealed class DispatchJobTests : IDisposable
         Assert.NotNull((await h.Store.GetSendAsync(second.SendId!.Value, Ct))!.FinishedAt);
     }
 
+    [Fact]
+    public async Task StoppedMidChunk_ReleasesTheUnsentRowsToPending()
+    {
+        var h = await CreateAsync();
+        await h.SeedAsync(Enumerable.Range(1, 4).Select(i => new NewSubscriber(null, 400 + i, [], Cadence.Instant)).ToArray());
+        var postId = await h.AddPostAsync("p1", ["nuclear"]);
+        var sendId = (await h.Planner.PlanAsync(new SendRequest("post", postId, null, [Channels.Telegram], null, false), Ct)).SendId!.Value;
+        using var stop = new CancellationTokenSource();
+        var stopping = new StoppingChannel(Channels.Telegram, stop, stopAt: 2);
+        var (_, first, last) = Assert.Single(h.DispatchRanges());
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Dispatcher(stopping).DispatchAsync(sendId, first, last, stop.Token));
+
+        var counts = await h.Store.CountStatesAsync(sendId, Ct);
+        Assert.Equal((1, 3, 0), (counts[DeliveryState.Sent], counts[DeliveryState.Pending], counts[DeliveryState.Sending]));
+    }
+
+    private sealed class StoppingChannel(string name, CancellationTokenSource stop, int stopAt) : IChannel
+    {
+        private int _calls;
+
+        public string Name { get; } = name;
+
+        public Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
+        {
+            if (++_calls == stopAt)
+            {
+                stop.Cancel();
+                ct.ThrowIfCancellationRequested();
+            }
+
+            return Task.FromResult(ChannelResult.Sent);
+        }
+    }
+
     private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
     {
         _harness = await DeliveryHarness.CreateAsync(settings);
