@@ -1,5 +1,6 @@
 using NewsBot;
 using NewsBot.Cli;
+using NewsBot.Delivery;
 using NewsBot.Email;
 using NewsBot.Feeds;
 using NewsBot.Jobs;
@@ -25,6 +26,8 @@ builder.AddFeeds();
 builder.AddJobs();
 builder.AddFeedSchedule();
 builder.AddTemplates();
+builder.AddDelivery();
+builder.AddDeliverySchedule();
 builder.AddTelegram();
 builder.AddEmail();
 

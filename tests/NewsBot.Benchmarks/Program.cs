@@ -1,11 +1,14 @@
 using BenchmarkDotNet.Running;
 
+using NewsBot.Benchmarks.Delivery;
+
 namespace NewsBot.Benchmarks;
 
 /// <summary>
 /// <c>-- compare</c>: the parser comparison over the corpus; <c>-- ingest</c>: the whole-ingest harness;
 /// <c>-- subscribers [count] [pageSize]</c>: seeding and streaming subscribers;
 /// <c>-- personalise [N]</c>: a templated email digest personalised for N subscribers;
+/// <c>-- plan [n]</c>: planning a post send to n subscribers;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -27,6 +30,9 @@ public static class BenchmarkProgram
                 await Subscribers.SubscriberHarness.RunAsync(
                     args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000,
                     args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+                break;
+            case "plan":
+                await PlanningHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);

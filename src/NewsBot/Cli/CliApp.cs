@@ -1,5 +1,6 @@
 using System.CommandLine;
 
+using NewsBot.Delivery;
 using NewsBot.Feeds;
 using NewsBot.Posts;
 using NewsBot.Storage;
@@ -53,6 +54,7 @@ public static class CliApp
         builder.AddSubscribers();
         builder.AddFeeds();
         builder.AddTemplates();
+        builder.AddDelivery();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;

@@ -1,12 +1,14 @@
 using Hangfire;
 
+using NewsBot.Delivery;
+
 namespace NewsBot.Feeds;
 
 /// <summary>
 /// The <c>poll-feed:&lt;name&gt;</c> recurring job. It takes the source's name, never a feed object, so a retry
 /// re-reads the state; the store's identity check makes a re-run harmless.
 /// </summary>
-public sealed class FeedPollJob(FeedRefresher refresher)
+public sealed class FeedPollJob(FeedRefresher refresher, IBackgroundJobClient jobs)
 {
     public static string JobId(string feed) => $"poll-feed:{feed}";
 
@@ -16,6 +18,12 @@ public sealed class FeedPollJob(FeedRefresher refresher)
     [JobDisplayName("poll-feed:{0}")]
     public async Task PollFeedAsync(string feed, CancellationToken ct)
     {
-        await refresher.RefreshFeedAsync(feed, force: false, progress: null, ct);
+        var result = await refresher.RefreshFeedAsync(feed, force: false, progress: null, ct);
+        // Only the ids this poll inserted: an edited post is never announced again.
+        if (result.NewPostIds.Count > 0)
+        {
+            var postIds = result.NewPostIds.ToArray();
+            jobs.Enqueue<AnnounceJob>(j => j.AnnouncePostsAsync(postIds, CancellationToken.None));
+        }
     }
 }

@@ -11,6 +11,9 @@ namespace NewsBot.Posts;
 /// <summary>Stores posts once per key and finds them again: latest, by id, by topic, by full-text search.</summary>
 public sealed partial class PostStore(Db db, TimeProvider time)
 {
+    /// <summary>The most posts one digest lists; a longer one is not read.</summary>
+    public const int DigestPostLimit = 100;
+
     private const string PostColumns =
         "id, feed, key, url, title, author, published, updated, labels, content_html, summary, first_seen";
 
@@ -145,6 +148,25 @@ public sealed partial class PostStore(Db db, TimeProvider time)
             command.AddParameter("topic", topic);
         }
 
+        return await ReadPostsAsync(connection, command, ct);
+    }
+
+    /// <summary>
+    /// Posts published (else first seen) in <c>[from, to)</c>, newest first, at most <see cref="DigestPostLimit"/>: what a
+    /// digest covers. A post backfilled with an old date is not news and stays out.
+    /// </summary>
+    public async Task<IReadOnlyList<Post>> PublishedBetweenAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand($"""
+            SELECT {PostColumns} FROM posts
+            WHERE coalesce(published, first_seen) >= @from AND coalesce(published, first_seen) < @to
+            ORDER BY coalesce(published, first_seen) DESC, id DESC
+            LIMIT @count
+            """);
+        command.AddParameter("from", from);
+        command.AddParameter("to", to);
+        command.AddParameter("count", DigestPostLimit);
         return await ReadPostsAsync(connection, command, ct);
     }
 

@@ -43,6 +43,10 @@ public sealed class RenderedMessage
         fixedLength = pieces.Sum(p => p.Length);
     }
 
+    /// <summary>A message rendered earlier (possibly by another process) and stored with its placeholder links.</summary>
+    public static RenderedMessage FromStored(string subject, string body, MessageFormat format) =>
+        new(subject, body, format, TemplateRenderer.PreferencesToken, TemplateRenderer.UnsubscribeToken);
+
     /// <summary>The email subject (plain text, one line); for Telegram, the same line, unused by the channel.</summary>
     public string Subject { get; }
 

@@ -36,16 +36,15 @@ public sealed class TemplateRenderer
     private readonly Dictionary<string, (Template Template, string Path)> templates;
     private readonly ScriptObject site;
 
-    // Unique per renderer, and shaped as an https URL so that safe_url keeps them and escaping leaves them alone.
-    private readonly string preferencesToken;
-    private readonly string unsubscribeToken;
+    // Fixed, because rendered bodies are stored (send_messages) and personalised by another process after a
+    // restart; shaped as https URLs so that safe_url keeps them and escaping leaves them alone. RFC 2606 §2:
+    // .invalid never resolves, so no real link in a post can be one of them.
+    public const string PreferencesToken = "https://newsbot.invalid/subscriber/preferences";
+    public const string UnsubscribeToken = "https://newsbot.invalid/subscriber/unsubscribe";
 
     /// <exception cref="TemplateException">A template is missing, does not parse, or fails on the sample model; every error is listed.</exception>
     public TemplateRenderer(TemplateOptions options)
     {
-        var nonce = Guid.NewGuid().ToString("N");
-        preferencesToken = $"https://newsbot.invalid/{nonce}/preferences";
-        unsubscribeToken = $"https://newsbot.invalid/{nonce}/unsubscribe";
         site = new ScriptObject { ["name"] = options.SiteName, ["url"] = options.PublicBaseUrl };
         site.IsReadOnly = true;
         templates = LoadTemplates(BundledFolder, options.Folder);
@@ -78,7 +77,7 @@ public sealed class TemplateRenderer
             body = Render(name, CreateModel([ShortenSummary(post, body)], post, null, 0, links), format);
         }
 
-        return new RenderedMessage(subject, body, format, preferencesToken, unsubscribeToken);
+        return new RenderedMessage(subject, body, format, PreferencesToken, UnsubscribeToken);
     }
 
     internal RenderedMessage RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format, SubscriberLinks? links)
@@ -96,7 +95,7 @@ public sealed class TemplateRenderer
             body = FitTelegramDigest(name, posts, period, links);
         }
 
-        return new RenderedMessage(subject, body, format, preferencesToken, unsubscribeToken);
+        return new RenderedMessage(subject, body, format, PreferencesToken, UnsubscribeToken);
     }
 
     /// <summary>The longest prefix of the posts that fits, by binary search over the count (each probe is one render).</summary>
@@ -174,8 +173,8 @@ public sealed class TemplateRenderer
             ["site"] = site,
             ["subscriber"] = new ScriptObject
             {
-                ["preferences_url"] = links?.PreferencesUrl ?? preferencesToken,
-                ["unsubscribe_url"] = links?.UnsubscribeUrl ?? unsubscribeToken,
+                ["preferences_url"] = links?.PreferencesUrl ?? PreferencesToken,
+                ["unsubscribe_url"] = links?.UnsubscribeUrl ?? UnsubscribeToken,
             },
         };
     }

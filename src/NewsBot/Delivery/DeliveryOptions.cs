@@ -1,0 +1,72 @@
+using Cronos;
+
+namespace NewsBot.Delivery;
+
+/// <summary>The <c>NewsBot:Delivery</c> section.</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "NewsBot:Delivery";
+
+    /// <summary>Ledger rows per transaction and per dispatch job.</summary>
+    public int ChunkSize { get; set; } = 500;
+
+    public string DailyCron { get; set; } = "0 7 * * *";
+
+    public string WeeklyCron { get; set; } = "0 7 * * 1";
+
+    /// <summary>IANA time zone the digest crons run in.</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>Files the outbox writes per second, for the ETA.</summary>
+    public double OutboxRatePerSecond { get; set; } = 500;
+
+    /// <summary>Telegram allows about 30 messages per second to different chats (https://core.telegram.org/bots/faq#broadcasting-to-users); 25 leaves headroom.</summary>
+    public double TelegramRatePerSecond { get; set; } = 25;
+
+    /// <summary>A modest SMTP relay's rate; providers publish their own (SES starts at 14/s).</summary>
+    public double EmailRatePerSecond { get; set; } = 10;
+
+    /// <summary>Every failure names its key.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (ChunkSize is < 1 or > 10_000)
+        {
+            yield return $"{Section}:ChunkSize {ChunkSize} must be between 1 and 10000";
+        }
+
+        foreach (var (key, cron) in new (string, string)[] { ("DailyCron", DailyCron), ("WeeklyCron", WeeklyCron) })
+        {
+            if (!IsValidCron(cron))
+            {
+                yield return $"{Section}:{key} '{cron}' is not a cron expression (five fields, e.g. '0 7 * * *')";
+            }
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
+        {
+            yield return $"{Section}:TimeZone '{TimeZone}' is not a known IANA time zone (e.g. 'Europe/Berlin', 'UTC')";
+        }
+
+        foreach (var (key, rate) in new (string, double)[] { ("OutboxRatePerSecond", OutboxRatePerSecond), ("TelegramRatePerSecond", TelegramRatePerSecond), ("EmailRatePerSecond", EmailRatePerSecond) })
+        {
+            if (!(rate > 0) || double.IsInfinity(rate))
+            {
+                yield return $"{Section}:{key} {rate} must be a positive number";
+            }
+        }
+    }
+
+    private static bool IsValidCron(string cron)
+    {
+        var format = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        try
+        {
+            CronExpression.Parse(cron, format);
+            return true;
+        }
+        catch (CronFormatException)
+        {
+            return false;
+        }
+    }
+}

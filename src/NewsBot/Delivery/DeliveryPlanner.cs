@@ -1,0 +1,302 @@
+using Hangfire;
+
+using Microsoft.Extensions.Options;
+
+using NewsBot.Posts;
+using NewsBot.Storage;
+using NewsBot.Subscribers;
+using NewsBot.Templates;
+
+namespace NewsBot.Delivery;
+
+/// <summary>A send asked for by ingestion, the digest schedule or an admin.</summary>
+/// <param name="Kind"><c>post</c> or <c>digest</c>.</param>
+/// <param name="PostId">The post of a post send.</param>
+/// <param name="Cadence">Only subscribers of this cadence (a digest's must be daily or weekly); null for any but off.</param>
+/// <param name="Channels">Only these channels; null for all.</param>
+/// <param name="Topics">A post send: these topics instead of the post's; a digest: only posts of these topics. Null for no narrowing.</param>
+/// <param name="DryRun">Count the audience and write nothing.</param>
+public sealed record SendRequest(string Kind, long? PostId, Cadence? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun, string RequestedBy = "system");
+
+/// <summary>What a send reaches: recipients per channel and when the last message should be out.</summary>
+/// <param name="SendId">Null for a dry run, and for a post ingestion had already announced.</param>
+public sealed record SendPlan(long? SendId, IReadOnlyDictionary<string, int> Audience, DateTimeOffset Eta);
+
+/// <summary>
+/// Turns a send into ledger rows: renders each variant once, streams the recipients (constant memory: only
+/// per-variant data is kept) into rows in chunks, one transaction and one dispatch job per chunk.
+/// </summary>
+public sealed class DeliveryPlanner(
+    DeliveryStore store,
+    SubscriberStore subscribers,
+    PostStore posts,
+    TemplateRenderer renderer,
+    IBackgroundJobClient jobs,
+    IEnumerable<IChannel> channels,
+    IOptions<DeliveryOptions> options,
+    TimeProvider time,
+    ILogger<DeliveryPlanner> logger)
+{
+    public const string PostVariant = "post";
+
+    /// <exception cref="ArgumentException">The request names an unknown kind, channel or cadence, or a post that is not stored.</exception>
+    public async Task<SendPlan> PlanAsync(SendRequest request, CancellationToken ct)
+    {
+        var channelNames = ValidateRequest(request);
+        if (request.PostId is { } postId && await posts.GetAsync(postId, ct) is null)
+        {
+            throw new ArgumentException($"Post {postId} is not stored.", nameof(request));
+        }
+
+        if (request.DryRun)
+        {
+            var counted = await FillAsync(null, request with { Channels = channelNames }, time.GetUtcNow(), ct);
+            return new SendPlan(null, counted, Eta(counted));
+        }
+
+        var sendId = await store.CreateSendAsync(request.Kind, request.PostId, request.Cadence, channelNames, request.Topics,
+            dryRun: false, request.RequestedBy, ct);
+        if (sendId is null)
+        {
+            logger.LogInformation("Post {PostId} was announced before; no second send", request.PostId);
+            return new SendPlan(null, new Dictionary<string, int>(), time.GetUtcNow());
+        }
+
+        var send = await store.GetSendAsync(sendId.Value, ct)
+            ?? throw new InvalidOperationException($"Send {sendId} vanished right after it was created.");
+        var audience = await FillAsync(send.Id, request with { Channels = channelNames }, send.CreatedAt, ct);
+        return new SendPlan(send.Id, audience, Eta(audience));
+    }
+
+    /// <summary>
+    /// Plans a send again whose planning was cut off (planned_at null): rows already in the ledger are kept by the
+    /// idempotency key, only missing ones are added and dispatched.
+    /// </summary>
+    public async Task ResumeAsync(long sendId, CancellationToken ct)
+    {
+        var send = await store.GetSendAsync(sendId, ct) ?? throw new ArgumentException($"Send {sendId} does not exist.", nameof(sendId));
+        if (send.PlannedAt is not null)
+        {
+            return;
+        }
+
+        logger.LogWarning("Send {SendId} was not fully planned; planning it again", sendId);
+        var request = new SendRequest(send.Kind, send.PostId, send.Cadence, send.Channels, send.Topics, DryRun: false, send.RequestedBy);
+        await FillAsync(send.Id, request, send.CreatedAt, ct);
+    }
+
+    private IReadOnlyList<string> ValidateRequest(SendRequest request)
+    {
+        if (request.Kind is not ("post" or "digest"))
+        {
+            throw new ArgumentException($"Send kind '{request.Kind}' is not supported: use 'post' or 'digest'.", nameof(request));
+        }
+
+        if (request.Kind == "post" && request.PostId is null)
+        {
+            throw new ArgumentException("A post send needs a post id.", nameof(request));
+        }
+
+        if (request.Kind == "digest" && request.Cadence is not (Cadence.Daily or Cadence.Weekly))
+        {
+            throw new ArgumentException($"A digest goes to daily or weekly subscribers, not '{request.Cadence?.ToString() ?? "none"}'.", nameof(request));
+        }
+
+        var channelNames = request.Channels ?? Channels.All;
+        foreach (var channel in channelNames.Where(c => !Channels.All.Contains(c)))
+        {
+            throw new ArgumentException($"Channel '{channel}' is unknown: use {string.Join(" or ", Channels.All)}.", nameof(request));
+        }
+
+        return channelNames.Distinct().ToList();
+    }
+
+    /// <summary>Writes the send's messages and rows (or, with no send id, only counts) and returns recipients per channel.</summary>
+    private async Task<Dictionary<string, int>> FillAsync(long? sendId, SendRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        var channelNames = request.Channels!;
+        var audience = channelNames.ToDictionary(c => c, _ => 0);
+        LedgerWriter? writer = sendId is null ? null : await store.OpenLedgerWriterAsync(sendId.Value, ct);
+        await using (writer)
+        {
+            var chunkSize = options.Value.ChunkSize;
+            var buffer = new List<NewDelivery>(chunkSize);
+            var chooseVariant = request.Kind == "post"
+                ? await PreparePostAsync(sendId, request, channelNames, ct)
+                : PrepareDigest(sendId, request, channelNames, now);
+            var filter = new RecipientFilter(channelNames, request.Cadence, request.Kind == "post" ? request.Topics ?? chooseVariant.PostTopics : request.Topics);
+            await foreach (var recipient in subscribers.StreamRecipientsAsync(filter, chunkSize, ct))
+            {
+                var variant = await chooseVariant.ForAsync(recipient, ct);
+                if (variant is null)
+                {
+                    continue;
+                }
+
+                audience[recipient.Channel]++;
+                if (writer is null)
+                {
+                    continue;
+                }
+
+                buffer.Add(new NewDelivery(recipient.SubscriberId, recipient.Channel, recipient.Address, variant));
+                if (buffer.Count == chunkSize)
+                {
+                    await FlushAsync(writer, sendId!.Value, buffer, ct);
+                }
+            }
+
+            if (writer is not null)
+            {
+                await FlushAsync(writer, sendId!.Value, buffer, ct);
+            }
+        }
+
+        if (sendId is { } id)
+        {
+            await store.MarkPlannedAsync(id, ct);
+            // Every chunk may have been dispatched before planning ended, or there was nobody to send to.
+            await store.TryFinishSendAsync(id, ct);
+            logger.LogInformation("Send {SendId} ({Kind}) planned: {Audience}", id, request.Kind,
+                string.Join(", ", audience.Select(a => $"{a.Key} {a.Value}")));
+        }
+
+        return audience;
+    }
+
+    private async Task FlushAsync(LedgerWriter writer, long sendId, List<NewDelivery> buffer, CancellationToken ct)
+    {
+        if (buffer.Count == 0)
+        {
+            return;
+        }
+
+        var range = await writer.AddAsync(buffer, ct);
+        buffer.Clear();
+        if (range is not null)
+        {
+            jobs.Enqueue<DispatchJob>(j => j.DispatchAsync(sendId, range.FirstId, range.LastId, CancellationToken.None));
+        }
+    }
+
+    /// <summary>A post send has one variant: the post rendered once per format.</summary>
+    private async Task<VariantChooser> PreparePostAsync(long? sendId, SendRequest request, IReadOnlyList<string> channelNames, CancellationToken ct)
+    {
+        var post = await posts.GetAsync(request.PostId!.Value, ct)
+            ?? throw new ArgumentException($"Post {request.PostId} is not stored.", nameof(request));
+        if (sendId is not null)
+        {
+            var model = ToTemplatePost(post);
+            var messages = FormatsOf(channelNames)
+                .Select(f => ToMessage(PostVariant, f, renderer.RenderPost(model, f)))
+                .ToList();
+            await store.SaveMessagesAsync(sendId.Value, messages, ct);
+        }
+
+        return new VariantChooser(post.Topics, (_, _) => Task.FromResult<string?>(PostVariant));
+    }
+
+    /// <summary>
+    /// A digest: each recipient gets the posts published since its last digest (or one period back) in its topics.
+    /// Recipients sharing topic set and period start share a variant, rendered once; no posts, no row.
+    /// </summary>
+    private VariantChooser PrepareDigest(long? sendId, SendRequest request, IReadOnlyList<string> channelNames, DateTimeOffset to)
+    {
+        var cadence = request.Cadence!.Value;
+        var periodName = cadence.ToString().ToLowerInvariant();
+        var period = cadence == Cadence.Daily ? TimeSpan.FromDays(1) : TimeSpan.FromDays(7);
+        var windows = new Dictionary<DateTimeOffset, IReadOnlyList<Post>>();
+        var variants = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var formats = FormatsOf(channelNames);
+
+        async Task<string?> ChooseAsync(Recipient recipient, CancellationToken ct)
+        {
+            var from = recipient.LastDigestAt ?? to - period;
+            var topics = recipient.Topics.Order(StringComparer.Ordinal).ToList();
+            var variant = $"digest:{DbExtensions.FormatTimestamp(from)}:{(topics.Count == 0 ? "*" : string.Join(",", topics))}";
+            if (variants.TryGetValue(variant, out var hasPosts))
+            {
+                return hasPosts ? variant : null;
+            }
+
+            if (!windows.TryGetValue(from, out var window))
+            {
+                windows[from] = window = from < to ? await posts.PublishedBetweenAsync(from, to, ct) : [];
+            }
+
+            var selected = window
+                .Where(p => topics.Count == 0 || p.Topics.Any(topics.Contains))
+                .Where(p => request.Topics is null || p.Topics.Any(request.Topics.Contains))
+                .Select(ToTemplatePost)
+                .ToList();
+            variants[variant] = selected.Count > 0;
+            if (selected.Count == 0)
+            {
+                return null;
+            }
+
+            if (sendId is not null)
+            {
+                var digestPeriod = new DigestPeriod(periodName, from, to);
+                var messages = formats
+                    .Select(f => ToMessage(variant, f, renderer.RenderDigest(selected, digestPeriod, f)))
+                    .ToList();
+                await store.SaveMessagesAsync(sendId.Value, messages, ct);
+            }
+
+            return variant;
+        }
+
+        return new VariantChooser([], ChooseAsync);
+    }
+
+    private static List<MessageFormat> FormatsOf(IReadOnlyList<string> channelNames)
+    {
+        var formats = new List<MessageFormat>();
+        if (channelNames.Contains(Channels.Email))
+        {
+            formats.Add(MessageFormat.EmailHtml);
+            formats.Add(MessageFormat.EmailText);
+        }
+
+        if (channelNames.Contains(Channels.Telegram))
+        {
+            formats.Add(MessageFormat.Telegram);
+        }
+
+        return formats;
+    }
+
+    private static SendMessage ToMessage(string variant, MessageFormat format, RenderedMessage rendered) =>
+        new(variant, format, rendered.Subject, rendered.Body);
+
+    private static TemplatePost ToTemplatePost(Post post) =>
+        new(post.Id, post.Title, post.Url, post.Summary, post.Topics, post.Published, post.Author);
+
+    /// <summary>Channels send in parallel, so the slowest channel's backlog decides.</summary>
+    private DateTimeOffset Eta(IReadOnlyDictionary<string, int> audience)
+    {
+        var seconds = 0.0;
+        foreach (var (channel, count) in audience)
+        {
+            seconds = Math.Max(seconds, count / RatePerSecond(channel));
+        }
+
+        return time.GetUtcNow() + TimeSpan.FromSeconds(Math.Ceiling(seconds));
+    }
+
+    private double RatePerSecond(string channel)
+    {
+        var o = options.Value;
+        if (channels.LastOrDefault(c => c.Name == channel) is null or OutboxChannel)
+        {
+            return o.OutboxRatePerSecond;
+        }
+
+        return channel == Channels.Email ? o.EmailRatePerSecond : o.TelegramRatePerSecond;
+    }
+
+    /// <param name="PostTopics">A post send's audience topics; empty for a digest.</param>
+    /// <param name="ForAsync">The variant a recipient gets, or null when it gets nothing.</param>
+    private sealed record VariantChooser(IReadOnlyList<string> PostTopics, Func<Recipient, CancellationToken, Task<string?>> ForAsync);
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+using NewsBot.Storage;
+using NewsBot.Subscribers;
+
+namespace NewsBot.Delivery;
+
+public static class DeliveryServices
+{
+    public const string DefaultFrom = "NewsBot <newsbot@localhost>";
+
+    /// <summary>The ledger, planner, jobs, and the outbox as the email and Telegram channel until real ones exist.</summary>
+    public static IHostApplicationBuilder AddDelivery(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
+        builder.Services.AddSingleton<DeliveryStore>();
+        builder.Services.TryAddSingleton<SubscriberStore>();
+        builder.Services.AddTransient<DeliveryPlanner>();
+        builder.Services.AddTransient<DispatchJob>();
+        builder.Services.AddTransient<AnnounceJob>();
+        builder.Services.AddTransient<DigestJob>();
+        // Registered first: the Telegram and email issues add their channels after these, and the last registration
+        // of a name wins in DispatchJob.
+        foreach (var name in Channels.All)
+        {
+            builder.Services.AddSingleton<IChannel>(sp => new OutboxChannel(
+                name,
+                Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory, "outbox"),
+                sp.GetRequiredService<IConfiguration>()["NewsBot:Email:From"] ?? DefaultFrom));
+        }
+
+        return builder;
+    }
+
+    /// <summary>The digest schedule and the recovery of unfinished sends; the service only, never the CLI.</summary>
+    public static IHostApplicationBuilder AddDeliverySchedule(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHostedService<DeliveryRecovery>();
+        builder.Services.AddHostedService<DigestScheduler>();
+        return builder;
+    }
+
+    private sealed class DeliveryOptionsValidator(IConfiguration configuration) : IValidateOptions<DeliveryOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, DeliveryOptions options)
+        {
+            var errors = options.Validate().ToList();
+            var from = configuration["NewsBot:Email:From"] ?? DefaultFrom;
+            if (!MimeKit.MailboxAddress.TryParse(from, out _))
+            {
+                errors.Add($"NewsBot:Email:From '{from}' is not a mailbox such as 'NewsBot <newsbot@example.org>'");
+            }
+
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}

@@ -1,0 +1,500 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+
+using NewsBot.Storage;
+using NewsBot.Subscribers;
+using NewsBot.Templates;
+
+namespace NewsBot.Delivery;
+
+/// <summary>A send as stored: what was asked, and how far it got.</summary>
+public sealed record SendRecord(
+    long Id,
+    string Kind,
+    long? PostId,
+    Cadence? Cadence,
+    IReadOnlyList<string> Channels,
+    IReadOnlyList<string>? Topics,
+    bool DryRun,
+    string RequestedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? PlannedAt,
+    DateTimeOffset? FinishedAt,
+    int Total);
+
+/// <summary>One message of a send rendered once: a (template, topic set, period) variant in one format.</summary>
+public sealed record SendMessage(string Variant, MessageFormat Format, string Subject, string Body);
+
+/// <summary>A ledger row to add: one subscriber on one channel, and which variant of the send it gets.</summary>
+public sealed record NewDelivery(long SubscriberId, string Channel, string Address, string Variant);
+
+/// <summary>A ledger row claimed for sending.</summary>
+public sealed record ClaimedDelivery(long Id, long SubscriberId, string Channel, string Address, string Variant, string IdempotencyKey, int Attempts);
+
+/// <summary>A failed ledger row, for the send report.</summary>
+public sealed record DeliveryError(long Id, long SubscriberId, string Channel, string Address, DeliveryState State, string? Error, int Attempts);
+
+/// <summary>Ledger rows of one send with ids in <c>[FirstId, LastId]</c>: the unit of one dispatch job.</summary>
+public sealed record DeliveryRange(long FirstId, long LastId, int Count);
+
+/// <summary>
+/// The delivery ledger. Each row moves pending -> sending -> sent | failed-* | skipped; only a claim (one UPDATE ...
+/// RETURNING) moves rows to sending, and it takes only pending and failed-transient rows, so a sent row is never
+/// handed out again, whoever runs the job and however often.
+/// </summary>
+public sealed class DeliveryStore(Db db, TimeProvider time)
+{
+    private const string SendColumns =
+        "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total";
+
+    public static string IdempotencyKey(long sendId, long subscriberId, string channel) => $"send:{sendId}:sub:{subscriberId}:{channel}";
+
+    public static string StateName(DeliveryState state) => state switch
+    {
+        DeliveryState.Pending => "pending",
+        DeliveryState.Sending => "sending",
+        DeliveryState.Sent => "sent",
+        DeliveryState.FailedTransient => "failed-transient",
+        DeliveryState.FailedPermanent => "failed-permanent",
+        DeliveryState.Skipped => "skipped",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown delivery state."),
+    };
+
+    public static DeliveryState ParseState(string name) => name switch
+    {
+        "pending" => DeliveryState.Pending,
+        "sending" => DeliveryState.Sending,
+        "sent" => DeliveryState.Sent,
+        "failed-transient" => DeliveryState.FailedTransient,
+        "failed-permanent" => DeliveryState.FailedPermanent,
+        "skipped" => DeliveryState.Skipped,
+        _ => throw new FormatException($"Stored delivery state '{name}' is unknown."),
+    };
+
+    /// <summary>
+    /// Records a send and returns its id, or null when ingestion already announced this post (the unique index
+    /// <c>sends_ingest_post</c>), so a re-run announce job creates no second send.
+    /// </summary>
+    public async Task<long?> CreateSendAsync(string kind, long? postId, Cadence? cadence, IReadOnlyList<string> channels,
+        IReadOnlyList<string>? topics, bool dryRun, string requestedBy, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            INSERT INTO sends (kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at)
+            VALUES (@kind, @post_id, @cadence, @channels, @topics, @dry_run, @requested_by, @now)
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """);
+        command.AddParameter("kind", kind);
+        command.AddParameter("post_id", postId);
+        command.AddParameter("cadence", cadence?.ToString().ToLowerInvariant());
+        command.AddParameter("channels", JsonSerializer.Serialize(channels));
+        command.AddParameter("topics", topics is null ? null : JsonSerializer.Serialize(topics));
+        command.AddParameter("dry_run", dryRun ? 1 : 0);
+        command.AddParameter("requested_by", requestedBy);
+        command.AddParameter("now", time.GetUtcNow());
+        return await command.ExecuteScalarAsync(ct) is long id ? id : null;
+    }
+
+    public async Task<SendRecord?> GetSendAsync(long sendId, CancellationToken ct)
+    {
+        var sends = await ReadSendsAsync($"SELECT {SendColumns} FROM sends WHERE id = @id", sendId, ct);
+        return sends.Count == 0 ? null : sends[0];
+    }
+
+    /// <summary>The send ingestion made for a post, if any.</summary>
+    public async Task<SendRecord?> FindIngestSendAsync(long postId, CancellationToken ct)
+    {
+        var sends = await ReadSendsAsync(
+            $"SELECT {SendColumns} FROM sends WHERE kind = 'post' AND requested_by = 'ingest' AND post_id = @id", postId, ct);
+        return sends.Count == 0 ? null : sends[0];
+    }
+
+    /// <summary>Sends that are not finished: still planning (planned_at null) or with rows left to send.</summary>
+    public Task<IReadOnlyList<SendRecord>> ListUnfinishedSendsAsync(CancellationToken ct) =>
+        ReadSendsAsync($"SELECT {SendColumns} FROM sends WHERE finished_at IS NULL AND dry_run = 0 ORDER BY id", null, ct);
+
+    /// <summary>Stores the rendered content; a variant stored before (a re-planned send) keeps its first rendering.</summary>
+    public async Task SaveMessagesAsync(long sendId, IReadOnlyList<SendMessage> messages, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var insert = connection.CreateCommand("""
+            INSERT INTO send_messages (send_id, variant, format, subject, body)
+            VALUES (@send_id, @variant, @format, @subject, @body)
+            ON CONFLICT DO NOTHING
+            """, transaction);
+        insert.AddParameter("send_id", sendId);
+        foreach (var name in (string[])["variant", "format", "subject", "body"])
+        {
+            insert.AddParameter(name, null);
+        }
+
+        foreach (var message in messages)
+        {
+            insert.SetParameter("variant", message.Variant);
+            insert.SetParameter("format", message.Format.ToString());
+            insert.SetParameter("subject", message.Subject);
+            insert.SetParameter("body", message.Body);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<SendMessage>> GetMessagesAsync(long sendId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand(
+            "SELECT variant, format, subject, body FROM send_messages WHERE send_id = @send_id ORDER BY variant, format");
+        command.AddParameter("send_id", sendId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var messages = new List<SendMessage>();
+        while (await reader.ReadAsync(ct))
+        {
+            var format = reader.GetString(1);
+            messages.Add(new SendMessage(
+                reader.GetString(0),
+                Enum.TryParse<MessageFormat>(format, out var f) ? f : throw new FormatException($"Stored message format '{format}' of send {sendId} is unknown."),
+                reader.GetString(2),
+                reader.GetString(3)));
+        }
+
+        return messages;
+    }
+
+    /// <summary>A writer of ledger rows for one send: one connection and one prepared insert for the whole planning.</summary>
+    public async Task<LedgerWriter> OpenLedgerWriterAsync(long sendId, CancellationToken ct)
+    {
+        var connection = await db.OpenAsync(ct);
+        return new LedgerWriter(connection, sendId, time);
+    }
+
+    /// <summary>
+    /// Moves the rows of <paramref name="sendId"/> with ids in the range that are pending or failed-transient to
+    /// sending, counting an attempt, in one statement: two jobs running the same range never both get a row.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(long sendId, long firstId, long lastId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
+            WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
+            RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
+            """);
+        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("send_id", sendId);
+        command.AddParameter("first", firstId);
+        command.AddParameter("last", lastId);
+        var claimed = new List<ClaimedDelivery>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                claimed.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetInt32(6)));
+            }
+        }
+
+        // RETURNING gives no order (https://sqlite.org/lang_returning.html §2); send in ledger order.
+        claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return claimed;
+    }
+
+    public Task MarkSentAsync(long deliveryId, CancellationToken ct) =>
+        MarkAsync(deliveryId, DeliveryState.Sent, "last_error = NULL, sent_at = @now", null, ct);
+
+    public Task MarkFailedAsync(long deliveryId, bool permanent, string error, CancellationToken ct) =>
+        MarkAsync(deliveryId, permanent ? DeliveryState.FailedPermanent : DeliveryState.FailedTransient, "last_error = @detail", error, ct);
+
+    public Task MarkSkippedAsync(long deliveryId, string reason, CancellationToken ct) =>
+        MarkAsync(deliveryId, DeliveryState.Skipped, "skip_reason = @detail", reason, ct);
+
+    /// <summary>Rows per state of one send; states without rows count 0.</summary>
+    public async Task<IReadOnlyDictionary<DeliveryState, int>> CountStatesAsync(long sendId, CancellationToken ct)
+    {
+        var counts = Enum.GetValues<DeliveryState>().ToDictionary(s => s, _ => 0);
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("SELECT state, COUNT(*) FROM deliveries WHERE send_id = @send_id GROUP BY state");
+        command.AddParameter("send_id", sendId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            counts[ParseState(reader.GetString(0))] = reader.GetInt32(1);
+        }
+
+        return counts;
+    }
+
+    /// <summary>The first <paramref name="count"/> failed rows of a send, most attempts first.</summary>
+    public async Task<IReadOnlyList<DeliveryError>> ListErrorsAsync(long sendId, int count, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            SELECT id, subscriber_id, channel, address, state, last_error, attempts FROM deliveries
+            WHERE send_id = @send_id AND state IN ('failed-transient', 'failed-permanent')
+            ORDER BY attempts DESC, id
+            LIMIT @count
+            """);
+        command.AddParameter("send_id", sendId);
+        command.AddParameter("count", count);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var errors = new List<DeliveryError>();
+        while (await reader.ReadAsync(ct))
+        {
+            errors.Add(new DeliveryError(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+                ParseState(reader.GetString(4)), reader.GetNullableString(5), reader.GetInt32(6)));
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// At start: rows left sending belong to a process that died mid-chunk; they go back to pending. A row sent
+    /// just before the crash is sent again, which is why channels deduplicate on the idempotency key.
+    /// </summary>
+    public async Task<int> ReleaseSendingAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            UPDATE deliveries SET state = 'pending', updated_at = @now
+            WHERE send_id IN (SELECT id FROM sends WHERE finished_at IS NULL) AND state = 'sending'
+            """);
+        command.AddParameter("now", time.GetUtcNow());
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Claimed rows a stopped job did not get to go back to pending.</summary>
+    public async Task ReleaseAsync(IReadOnlyList<long> deliveryIds, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var release = connection.CreateCommand(
+            "UPDATE deliveries SET state = 'pending', updated_at = @now WHERE id = @id AND state = 'sending'", transaction);
+        release.AddParameter("now", time.GetUtcNow());
+        release.AddParameter("id", null);
+        foreach (var id in deliveryIds)
+        {
+            release.SetParameter("id", id);
+            await release.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>The pending rows of a send as id ranges of at most <paramref name="chunkSize"/> rows, in id order.</summary>
+    public async Task<IReadOnlyList<DeliveryRange>> ListPendingRangesAsync(long sendId, int chunkSize, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand(
+            "SELECT id FROM deliveries WHERE send_id = @send_id AND state = 'pending' ORDER BY id");
+        command.AddParameter("send_id", sendId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var ranges = new List<DeliveryRange>();
+        long first = 0;
+        long last = 0;
+        var count = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            last = reader.GetInt64(0);
+            if (count == 0)
+            {
+                first = last;
+            }
+
+            if (++count == chunkSize)
+            {
+                ranges.Add(new DeliveryRange(first, last, count));
+                count = 0;
+            }
+        }
+
+        if (count > 0)
+        {
+            ranges.Add(new DeliveryRange(first, last, count));
+        }
+
+        return ranges;
+    }
+
+    /// <summary>Failed rows of a send go back to pending and the send is open again; returns how many.</summary>
+    public async Task<int> RetryFailedAsync(long sendId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var retry = connection.CreateCommand("""
+            UPDATE deliveries SET state = 'pending', updated_at = @now
+            WHERE send_id = @send_id AND state IN ('failed-transient', 'failed-permanent')
+            """, transaction);
+        retry.AddParameter("now", time.GetUtcNow());
+        retry.AddParameter("send_id", sendId);
+        var count = await retry.ExecuteNonQueryAsync(ct);
+        if (count > 0)
+        {
+            await using var reopen = connection.CreateCommand("UPDATE sends SET finished_at = NULL WHERE id = @send_id", transaction);
+            reopen.AddParameter("send_id", sendId);
+            await reopen.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return count;
+    }
+
+    /// <summary>Planning is complete: every row exists. <c>total</c> is counted, so a resumed planning counts once.</summary>
+    public async Task MarkPlannedAsync(long sendId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            UPDATE sends SET planned_at = coalesce(planned_at, @now),
+                             total = (SELECT COUNT(*) FROM deliveries WHERE send_id = @send_id)
+            WHERE id = @send_id
+            """);
+        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("send_id", sendId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Sets finished_at when the send is planned and no row is pending or sending; true only for the call that
+    /// finished it. Failed rows do not hold a send open: they wait for an admin's retry.
+    /// </summary>
+    public async Task<bool> TryFinishSendAsync(long sendId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            UPDATE sends SET finished_at = @now
+            WHERE id = @send_id AND finished_at IS NULL AND planned_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM deliveries WHERE send_id = @send_id AND state IN ('pending', 'sending'))
+            """);
+        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("send_id", sendId);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    private async Task MarkAsync(long deliveryId, DeliveryState state, string set, string? detail, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand(
+            $"UPDATE deliveries SET state = @state, updated_at = @now, {set} WHERE id = @id");
+        command.AddParameter("state", StateName(state));
+        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("id", deliveryId);
+        if (detail is not null)
+        {
+            command.AddParameter("detail", detail);
+        }
+
+        if (await command.ExecuteNonQueryAsync(ct) != 1)
+        {
+            throw new InvalidOperationException($"Delivery {deliveryId} is not in the ledger of the {db}.");
+        }
+    }
+
+    private async Task<IReadOnlyList<SendRecord>> ReadSendsAsync(string sql, long? id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand(sql);
+        if (id is not null)
+        {
+            command.AddParameter("id", id);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var sends = new List<SendRecord>();
+        while (await reader.ReadAsync(ct))
+        {
+            var cadence = reader.GetNullableString(3);
+            var topics = reader.GetNullableString(5);
+            sends.Add(new SendRecord(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                cadence is null ? null : Enum.Parse<Cadence>(cadence, ignoreCase: true),
+                JsonSerializer.Deserialize<string[]>(reader.GetString(4)) ?? [],
+                topics is null ? null : JsonSerializer.Deserialize<string[]>(topics),
+                reader.GetInt64(6) != 0,
+                reader.GetString(7),
+                reader.GetTimestamp(8),
+                reader.GetNullableTimestamp(9),
+                reader.GetNullableTimestamp(10),
+                reader.GetInt32(11)));
+        }
+
+        return sends;
+    }
+}
+
+/// <summary>
+/// Adds ledger rows of one send in chunks, one transaction per chunk, through one prepared
+/// <c>INSERT ... ON CONFLICT (idempotency_key) DO NOTHING</c>: the hot path of a send to a million subscribers.
+/// </summary>
+public sealed class LedgerWriter : IAsyncDisposable
+{
+    private readonly DbConnection _connection;
+    private readonly long _sendId;
+    private readonly TimeProvider _time;
+    private DbCommand? _insert;
+
+    internal LedgerWriter(DbConnection connection, long sendId, TimeProvider time)
+    {
+        _connection = connection;
+        _sendId = sendId;
+        _time = time;
+    }
+
+    /// <summary>Adds the rows not already in the ledger and returns the range of ids inserted (null when none were new).</summary>
+    public async Task<DeliveryRange?> AddAsync(IReadOnlyList<NewDelivery> rows, CancellationToken ct)
+    {
+        await using var transaction = await _connection.BeginTransactionAsync(ct);
+        if (_insert is null)
+        {
+            _insert = _connection.CreateCommand("""
+                INSERT INTO deliveries (send_id, subscriber_id, channel, address, variant, idempotency_key, state, updated_at)
+                VALUES (@send_id, @subscriber_id, @channel, @address, @variant, @key, 'pending', @now)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id
+                """);
+            _insert.AddParameter("send_id", _sendId);
+            foreach (var name in (string[])["subscriber_id", "channel", "address", "variant", "key", "now"])
+            {
+                _insert.AddParameter(name, null);
+            }
+        }
+
+        _insert.Transaction = transaction;
+        await _insert.PrepareAsync(ct);
+        _insert.SetParameter("now", _time.GetUtcNow());
+        long first = long.MaxValue;
+        long last = long.MinValue;
+        var count = 0;
+        foreach (var row in rows)
+        {
+            _insert.SetParameter("subscriber_id", row.SubscriberId);
+            _insert.SetParameter("channel", row.Channel);
+            _insert.SetParameter("address", row.Address);
+            _insert.SetParameter("variant", row.Variant);
+            _insert.SetParameter("key", DeliveryStore.IdempotencyKey(_sendId, row.SubscriberId, row.Channel));
+            if (await _insert.ExecuteScalarAsync(ct) is long id)
+            {
+                first = Math.Min(first, id);
+                last = Math.Max(last, id);
+                count++;
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+        return count == 0 ? null : new DeliveryRange(first, last, count);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_insert is not null)
+        {
+            await _insert.DisposeAsync();
+        }
+
+        await _connection.DisposeAsync();
+    }
+}

@@ -1,0 +1,181 @@
+using Hangfire;
+
+using NewsBot.Subscribers;
+using NewsBot.Templates;
+
+namespace NewsBot.Delivery;
+
+/// <summary>
+/// Sends one chunk of a send's ledger rows. It takes ids, claims the rows it may send (pending or failed-transient),
+/// so a retry or a second run of the same chunk never sends a row that is sent.
+/// </summary>
+public sealed class DispatchJob(
+    DeliveryStore store,
+    SubscriberStore subscribers,
+    IEnumerable<IChannel> channels,
+    IConfiguration configuration,
+    ILogger<DispatchJob> logger)
+{
+    public const string SuppressedReason = "suppressed";
+
+    /// <exception cref="DeliveryRetryException">Some rows failed transiently; Hangfire's retry re-claims only those.</exception>
+    [AutomaticRetry(Attempts = 3)]
+    [JobDisplayName("dispatch send {0}: rows {1}-{2}")]
+    public async Task DispatchAsync(long sendId, long firstId, long lastId, CancellationToken ct)
+    {
+        var send = await store.GetSendAsync(sendId, ct)
+            ?? throw new InvalidOperationException($"Send {sendId} is not in the ledger; its dispatch job for rows {firstId}-{lastId} has nothing to do.");
+        var rows = await store.ClaimAsync(sendId, firstId, lastId, ct);
+        var failed = 0;
+        if (rows.Count > 0)
+        {
+            failed = await SendRowsAsync(send, rows, ct);
+        }
+
+        if (await store.TryFinishSendAsync(sendId, ct))
+        {
+            var counts = await store.CountStatesAsync(sendId, ct);
+            logger.LogInformation("Send {SendId} finished: {Counts}", sendId, string.Join(", ", counts.Select(c => $"{DeliveryStore.StateName(c.Key)} {c.Value}")));
+        }
+
+        if (failed > 0)
+        {
+            throw new DeliveryRetryException(
+                $"{failed} of {rows.Count} deliveries of send {sendId} (rows {firstId}-{lastId}) failed transiently; a retry sends only those.");
+        }
+    }
+
+    /// <summary>Returns how many rows failed transiently.</summary>
+    private async Task<int> SendRowsAsync(SendRecord send, IReadOnlyList<ClaimedDelivery> rows, CancellationToken ct)
+    {
+        var messages = (await store.GetMessagesAsync(send.Id, ct))
+            .ToDictionary(m => (m.Variant, m.Format), m => RenderedMessage.FromStored(m.Subject, m.Body, m.Format));
+        var byName = new Dictionary<string, IChannel>(StringComparer.Ordinal);
+        foreach (var channel in channels)
+        {
+            // The last registration wins: a real channel added after the outbox replaces it.
+            byName[channel.Name] = channel;
+        }
+
+        var suppressed = new HashSet<(string Channel, string Address)>();
+        foreach (var group in rows.GroupBy(r => r.Channel))
+        {
+            var addresses = group.Select(r => r.Address).Distinct().ToList();
+            foreach (var address in await subscribers.FindSuppressedAsync(group.Key, addresses, ct))
+            {
+                suppressed.Add((group.Key, address));
+            }
+        }
+
+        // Signed links come with the email issue; until then the subscriber id alone names the preferences.
+        var baseUrl = (configuration["NewsBot:Templates:PublicBaseUrl"] ?? "http://localhost:5080").TrimEnd('/');
+        var sentTo = new HashSet<long>();
+        var failed = 0;
+        var done = 0;
+        try
+        {
+            foreach (var row in rows)
+            {
+                failed += await SendRowAsync(send, row, byName, messages, suppressed, baseUrl, sentTo, ct) ? 0 : 1;
+                done++;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped mid-chunk: the rows not yet sent go back to pending now instead of waiting for a restart.
+            await store.ReleaseAsync(rows.Skip(done).Select(r => r.Id).ToList(), CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            // Marked per chunk, as each digest goes out, so a retried chunk marks its subscribers too. The time is
+            // the digest's window end, so posts published while it goes out are in the next one.
+            if (send.Kind == "digest" && sentTo.Count > 0)
+            {
+                await subscribers.MarkDigestSentAsync(sentTo, send.CreatedAt, CancellationToken.None);
+            }
+        }
+
+        return failed;
+    }
+
+    /// <summary>Sends one row and records the outcome; false when it failed transiently.</summary>
+    private async Task<bool> SendRowAsync(SendRecord send, ClaimedDelivery row, Dictionary<string, IChannel> byName,
+        Dictionary<(string, MessageFormat), RenderedMessage> messages, HashSet<(string Channel, string Address)> suppressed,
+        string baseUrl, HashSet<long> sentTo, CancellationToken ct)
+    {
+        // Outcomes are recorded even when the job is being stopped: a message that went out must be marked sent.
+        var none = CancellationToken.None;
+        if (suppressed.Contains((row.Channel, row.Address)))
+        {
+            await store.MarkSkippedAsync(row.Id, SuppressedReason, none);
+            return true;
+        }
+
+        if (!byName.TryGetValue(row.Channel, out var channel))
+        {
+            await store.MarkFailedAsync(row.Id, permanent: true, $"no channel '{row.Channel}' is configured", none);
+            return true;
+        }
+
+        var links = new SubscriberLinks(
+            $"{baseUrl}/preferences?s={row.SubscriberId}",
+            $"{baseUrl}/unsubscribe?s={row.SubscriberId}&c={Uri.EscapeDataString(row.Channel)}");
+        var message = ComposeMessage(row, messages, links);
+        if (message is null)
+        {
+            await store.MarkFailedAsync(row.Id, permanent: true, $"send {send.Id} has no rendered message '{row.Variant}' for {row.Channel}", none);
+            return true;
+        }
+
+        ChannelResult result;
+        try
+        {
+            result = await channel.SendAsync(message, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            result = new ChannelResult(ChannelOutcome.FailedTransient, $"{e.GetType().Name}: {e.Message}");
+        }
+
+        switch (result.Outcome)
+        {
+            case ChannelOutcome.Sent:
+                await store.MarkSentAsync(row.Id, none);
+                sentTo.Add(row.SubscriberId);
+                return true;
+            case ChannelOutcome.FailedPermanent:
+                await store.MarkFailedAsync(row.Id, permanent: true, result.Error ?? "failed", none);
+                return true;
+            default:
+                await store.MarkFailedAsync(row.Id, permanent: false, result.Error ?? "failed", none);
+                logger.LogWarning("Delivery {DeliveryId} of send {SendId} to {Channel} failed (attempt {Attempt}): {Error}",
+                    row.Id, send.Id, row.Channel, row.Attempts, result.Error);
+                return false;
+        }
+    }
+
+    private static OutgoingMessage? ComposeMessage(ClaimedDelivery row, Dictionary<(string, MessageFormat), RenderedMessage> messages, SubscriberLinks links)
+    {
+        if (row.Channel == Channels.Email)
+        {
+            if (!messages.TryGetValue((row.Variant, MessageFormat.EmailHtml), out var html)
+                || !messages.TryGetValue((row.Variant, MessageFormat.EmailText), out var text))
+            {
+                return null;
+            }
+
+            return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, html.Subject, html.Personalise(links), text.Personalise(links));
+        }
+
+        if (!messages.TryGetValue((row.Variant, MessageFormat.Telegram), out var telegram))
+        {
+            return null;
+        }
+
+        return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, telegram.Subject, telegram.Personalise(links), null);
+    }
+}
+
+/// <summary>A dispatch chunk had transient failures; thrown so Hangfire retries the chunk.</summary>
+public sealed class DeliveryRetryException(string message) : Exception(message);

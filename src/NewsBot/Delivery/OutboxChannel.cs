@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+using MimeKit;
+
+using NewsBot.Subscribers;
+
+namespace NewsBot.Delivery;
+
+/// <summary>
+/// The channel used while no real one is configured: each message becomes a file in <c>&lt;DataDirectory&gt;/outbox</c>,
+/// an RFC 5322 <c>.eml</c> for email or the Bot API <c>sendMessage</c> body as <c>.json</c> for Telegram. The file is
+/// named after the idempotency key and appears atomically, so a file that exists is a message already sent: a
+/// re-send after a crash writes nothing twice.
+/// </summary>
+public sealed class OutboxChannel : IChannel
+{
+    private readonly string _directory;
+    private readonly MailboxAddress _from;
+
+    /// <param name="name"><see cref="Channels.Email"/> or <see cref="Channels.Telegram"/>.</param>
+    /// <param name="directory">The outbox folder, created on first send.</param>
+    /// <param name="from">The email From header (<c>NewsBot:Email:From</c>).</param>
+    public OutboxChannel(string name, string directory, string from)
+    {
+        if (name is not (Channels.Email or Channels.Telegram))
+        {
+            throw new ArgumentException($"The outbox serves the channels email and telegram, not '{name}'.", nameof(name));
+        }
+
+        if (!MailboxAddress.TryParse(from, out var mailbox))
+        {
+            throw new ArgumentException($"NewsBot:Email:From '{from}' is not a mailbox such as 'NewsBot <newsbot@example.org>'.", nameof(from));
+        }
+
+        Name = name;
+        _directory = directory;
+        _from = mailbox;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The file a message goes to; a key of letters, digits and <c>:</c> maps to a distinct file name.</summary>
+    public string PathFor(string idempotencyKey)
+    {
+        var name = new StringBuilder(idempotencyKey.Length);
+        foreach (var c in idempotencyKey)
+        {
+            name.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_');
+        }
+
+        return Path.Combine(_directory, name.Append(Name == Channels.Email ? ".eml" : ".json").ToString());
+    }
+
+    public async Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
+    {
+        var path = PathFor(message.IdempotencyKey);
+        if (File.Exists(path))
+        {
+            return ChannelResult.Sent;
+        }
+
+        byte[] content;
+        if (Name == Channels.Email)
+        {
+            if (!MailboxAddress.TryParse(message.Address, out var to))
+            {
+                return new ChannelResult(ChannelOutcome.FailedPermanent, $"'{message.Address}' is not an email address");
+            }
+
+            content = await FormatEmailAsync(message, to, ct);
+        }
+        else
+        {
+            if (!long.TryParse(message.Address, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId))
+            {
+                return new ChannelResult(ChannelOutcome.FailedPermanent, $"'{message.Address}' is not a Telegram chat id");
+            }
+
+            // https://core.telegram.org/bots/api#sendmessage
+            content = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+            {
+                ["chat_id"] = chatId,
+                ["text"] = message.Body,
+                ["parse_mode"] = "HTML",
+            });
+        }
+
+        Directory.CreateDirectory(_directory);
+        var temp = Path.Combine(_directory, $".{Guid.NewGuid():N}.tmp");
+        await File.WriteAllBytesAsync(temp, content, ct);
+        try
+        {
+            // A rename within one folder is atomic; without overwrite it fails when a concurrent send won the race.
+            File.Move(temp, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temp);
+        }
+
+        return ChannelResult.Sent;
+    }
+
+    private async Task<byte[]> FormatEmailAsync(OutgoingMessage message, MailboxAddress to, CancellationToken ct)
+    {
+        var email = new MimeMessage();
+        email.From.Add(_from);
+        email.To.Add(to);
+        email.Subject = message.Subject;
+        // RFC 5322 §3.6.4: msg-id is dot-atom-text "@" domain; the key's ':' is not atext, so it becomes '.'.
+        email.MessageId = message.IdempotencyKey.Replace(':', '.') + "@" + (_from.Domain.Length > 0 ? _from.Domain : "localhost");
+        // BodyBuilder makes multipart/alternative (RFC 2046 §5.1.4) with the text part first and HTML, the preferred, last.
+        email.Body = new BodyBuilder { TextBody = message.TextBody, HtmlBody = message.Body }.ToMessageBody();
+        using var buffer = new MemoryStream();
+        await email.WriteToAsync(buffer, ct);
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,129 @@
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
+
+using NewsBot.Delivery;
+using NewsBot.Feeds;
+using NewsBot.Posts;
+using NewsBot.Storage;
+using NewsBot.Subscribers;
+
+namespace NewsBot.Tests.Delivery;
+
+/// <summary>
+/// The product's service wiring over a fresh data directory, with Hangfire replaced by a recorder: tests run the
+/// recorded dispatch jobs themselves, as often as they like.
+/// </summary>
+public sealed class DeliveryHarness : IDisposable
+{
+    public static readonly CancellationToken Ct = CancellationToken.None;
+
+    private readonly TestHost _host;
+
+    private DeliveryHarness(TestHost host, IServiceProvider services)
+    {
+        _host = host;
+        Services = services;
+        Store = services.GetRequiredService<DeliveryStore>();
+        Subscribers = services.GetRequiredService<SubscriberStore>();
+        Posts = services.GetRequiredService<PostStore>();
+        Db = services.GetRequiredService<Db>();
+    }
+
+    public IServiceProvider Services { get; }
+
+    public RecordingJobClient Jobs { get; } = new();
+
+    public DeliveryStore Store { get; }
+
+    public SubscriberStore Subscribers { get; }
+
+    public PostStore Posts { get; }
+
+    public Db Db { get; }
+
+    public string OutboxDirectory => Path.Combine(_host.DataDirectory, "outbox");
+
+    public DeliveryPlanner Planner => ActivatorUtilities.CreateInstance<DeliveryPlanner>(Services, Jobs);
+
+    public static async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
+    {
+        var host = TestHost.Create(settings);
+        var services = await host.StartAsync();
+        await services.GetRequiredService<FeedStateStore>().EnsureAsync("blog", "https://blog.example/feed", Ct);
+        return new DeliveryHarness(host, services);
+    }
+
+    /// <summary>A dispatcher over the configured channels (the outbox), or over <paramref name="channels"/>.</summary>
+    public DispatchJob Dispatcher(params IChannel[] channels) => channels.Length == 0
+        ? ActivatorUtilities.CreateInstance<DispatchJob>(Services)
+        : ActivatorUtilities.CreateInstance<DispatchJob>(Services, (IEnumerable<IChannel>)channels);
+
+    public async Task<long> AddPostAsync(string key, string[] topics, DateTimeOffset? published = null)
+    {
+        var post = new NewPost(key, $"https://blog.example/{key}", $"Title {key}", "Ann Author", published ?? DateTimeOffset.UtcNow.AddHours(-1),
+            null, [], topics, $"<p>Body of {key}</p>", $"Summary of {key}", "hash-" + key);
+        var saved = await Posts.SaveAsync("blog", [post], Ct);
+        return Assert.Single(saved.InsertedIds);
+    }
+
+    public Task SeedAsync(params NewSubscriber[] subscribers) => Subscribers.SeedAsync(subscribers, Ct);
+
+    /// <summary>The recorded dispatch jobs as (send, first, last), in the order they were enqueued.</summary>
+    public IReadOnlyList<(long SendId, long FirstId, long LastId)> DispatchRanges() =>
+        Jobs.Recorded
+            .Where(j => j.Type == typeof(DispatchJob))
+            .Select(j => ((long)j.Args[0], (long)j.Args[1], (long)j.Args[2]))
+            .ToList();
+
+    /// <summary>Runs every recorded dispatch job once; returns how many threw.</summary>
+    public async Task<int> RunDispatchesAsync(DispatchJob? dispatcher = null)
+    {
+        dispatcher ??= Dispatcher();
+        var failures = 0;
+        foreach (var (sendId, first, last) in DispatchRanges())
+        {
+            try
+            {
+                await dispatcher.DispatchAsync(sendId, first, last, Ct);
+            }
+            catch (DeliveryRetryException)
+            {
+                failures++;
+            }
+        }
+
+        return failures;
+    }
+
+    public string[] OutboxFiles() => Directory.Exists(OutboxDirectory)
+        ? Directory.GetFiles(OutboxDirectory).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray()
+        : [];
+
+    public async Task<long> CountAsync(string sql)
+    {
+        await using var connection = await Db.OpenAsync(Ct);
+        await using var command = connection.CreateCommand(sql);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    public void Dispose() => _host.Dispose();
+}
+
+/// <summary>An <see cref="IBackgroundJobClient"/> that only records what was enqueued.</summary>
+public sealed class RecordingJobClient : IBackgroundJobClient
+{
+    private readonly List<Job> _recorded = [];
+
+    public IReadOnlyList<Job> Recorded => _recorded;
+
+    public string Create(Job job, IState state)
+    {
+        _recorded.Add(job);
+        return _recorded.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public bool ChangeState(string jobId, IState state, string expectedState) => true;
+
+    public void Clear() => _recorded.Clear();
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+
+using NewsBot.Delivery;
+
+namespace NewsBot.Tests.Delivery;
+
+public sealed class DeliveryOptionsTests
+{
+    [Fact]
+    public void Defaults_AreValid()
+    {
+        Assert.Empty(new DeliveryOptions().Validate());
+    }
+
+    [Fact]
+    public async Task WrongSettings_StopTheStart_NamingEachKey()
+    {
+        using var host = TestHost.Create(
+            ("NewsBot:Delivery:ChunkSize", "0"),
+            ("NewsBot:Delivery:DailyCron", "every day"),
+            ("NewsBot:Delivery:TimeZone", "Mars/Olympus_Mons"),
+            ("NewsBot:Delivery:TelegramRatePerSecond", "-1"),
+            ("NewsBot:Email:From", "not a mailbox"));
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(host.StartAsync);
+
+        Assert.Equal(5, e.Failures.Count());
+        foreach (var key in (string[])["NewsBot:Delivery:ChunkSize 0", "NewsBot:Delivery:DailyCron 'every day'", "NewsBot:Delivery:TimeZone 'Mars/Olympus_Mons'", "NewsBot:Delivery:TelegramRatePerSecond -1", "NewsBot:Email:From 'not a mailbox'"])
+        {
+            Assert.Contains(e.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void IanaTimeZone_IsAccepted()
+    {
+        Assert.Empty(new DeliveryOptions { TimeZone = "Asia/Tokyo", WeeklyCron = "30 8 * * 1" }.Validate());
+    }
+}

@@ -1,0 +1,170 @@
+using NewsBot.Delivery;
+using NewsBot.Subscribers;
+
+namespace NewsBot.Tests.Delivery;
+
+public sealed class DeliveryPlannerTests : IDisposable
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+    private DeliveryHarness? _harness;
+
+    public void Dispose() => _harness?.Dispose();
+
+    [Fact]
+    public async Task DryRun_CountsAudienceByTopicChannelAndCadence_AndWritesNothing()
+    {
+        var h = await CreateAsync();
+        await h.SeedAsync(
+            new NewSubscriber("a@example.org", 1, ["sanctions"], Cadence.Instant),
+            new NewSubscriber("b@example.org", null, ["nuclear"], Cadence.Instant),
+            new NewSubscriber(null, 3, [], Cadence.Instant),
+            new NewSubscriber("d@example.org", null, ["sanctions", "russia"], Cadence.Daily),
+            new NewSubscriber("e@example.org", 5, ["sanctions"], Cadence.Off),
+            new NewSubscriber("f@example.org", null, ["sanctions"], Cadence.Instant, Status: ChannelStatus.Unsubscribed));
+        var postId = await h.AddPostAsync("p1", ["sanctions", "ukraine"]);
+        var planner = h.Planner;
+
+        var instant = await planner.PlanAsync(new SendRequest("post", postId, Cadence.Instant, null, null, true), Ct);
+        var anyCadence = await planner.PlanAsync(new SendRequest("post", postId, null, null, null, true), Ct);
+        var telegramOnly = await planner.PlanAsync(new SendRequest("post", postId, null, [Channels.Telegram], null, true), Ct);
+        var nuclear = await planner.PlanAsync(new SendRequest("post", postId, Cadence.Instant, null, ["nuclear"], true), Ct);
+        var daily = await planner.PlanAsync(new SendRequest("post", postId, Cadence.Daily, null, null, true), Ct);
+
+        Assert.Null(instant.SendId);
+        Assert.Equal((1, 2), (instant.Audience[Channels.Email], instant.Audience[Channels.Telegram]));
+        Assert.Equal((2, 2), (anyCadence.Audience[Channels.Email], anyCadence.Audience[Channels.Telegram]));
+        Assert.Equal([Channels.Telegram], telegramOnly.Audience.Keys);
+        Assert.Equal(2, telegramOnly.Audience[Channels.Telegram]);
+        Assert.Equal((1, 1), (nuclear.Audience[Channels.Email], nuclear.Audience[Channels.Telegram]));
+        Assert.Equal((1, 0), (daily.Audience[Channels.Email], daily.Audience[Channels.Telegram]));
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM sends"));
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM deliveries"));
+        Assert.Empty(h.Jobs.Recorded);
+        Assert.True(instant.Eta > DateTimeOffset.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public async Task PostSend_WritesOneRowPerRecipientAndOneJobPerChunk()
+    {
+        var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "4"), ("NewsBot:Delivery:OutboxRatePerSecond", "2"));
+        await h.SeedAsync(Enumerable.Range(1, 9).Select(i => new NewSubscriber($"s{i}@example.org", i, [], Cadence.Instant)).ToArray());
+        var postId = await h.AddPostAsync("p1", ["nuclear"]);
+        var before = DateTimeOffset.UtcNow;
+
+        var plan = await h.Planner.PlanAsync(new SendRequest("post", postId, Cadence.Instant, null, null, false, "admin"), Ct);
+
+        var sendId = plan.SendId!.Value;
+        Assert.Equal((9, 9), (plan.Audience[Channels.Email], plan.Audience[Channels.Telegram]));
+        var ranges = h.DispatchRanges();
+        Assert.Equal(5, ranges.Count);
+        Assert.All(ranges, r => Assert.Equal(sendId, r.SendId));
+        Assert.Equal(18, await h.CountAsync("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'"));
+        Assert.Equal(3, await h.CountAsync("SELECT COUNT(*) FROM send_messages"));
+        var send = (await h.Store.GetSendAsync(sendId, Ct))!;
+        Assert.Equal((18, "admin"), (send.Total, send.RequestedBy));
+        Assert.NotNull(send.PlannedAt);
+        Assert.Null(send.FinishedAt);
+        // 9 per channel at 2 per second, channels in parallel.
+        Assert.InRange(plan.Eta - before, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60));
+    }
+
+    [Fact]
+    public async Task Digest_RendersOncePerVariant_AndSkipsRecipientsWithoutPosts()
+    {
+        var h = await CreateAsync();
+        await h.SeedAsync(
+            new NewSubscriber("s1@example.org", null, ["sanctions"], Cadence.Daily),
+            new NewSubscriber("s2@example.org", null, ["sanctions"], Cadence.Daily),
+            new NewSubscriber("s3@example.org", 3, ["sanctions"], Cadence.Daily),
+            new NewSubscriber("n1@example.org", null, ["nuclear"], Cadence.Daily),
+            new NewSubscriber("all1@example.org", null, [], Cadence.Daily),
+            new NewSubscriber(null, 6, [], Cadence.Daily),
+            new NewSubscriber("u1@example.org", 7, ["ukraine"], Cadence.Daily),
+            new NewSubscriber("w1@example.org", null, ["sanctions"], Cadence.Weekly));
+        await h.AddPostAsync("sanctions-new", ["sanctions"], DateTimeOffset.UtcNow.AddHours(-3));
+        await h.AddPostAsync("nuclear-new", ["nuclear"], DateTimeOffset.UtcNow.AddHours(-2));
+        await h.AddPostAsync("ukraine-old", ["ukraine"], DateTimeOffset.UtcNow.AddDays(-3));
+
+        var plan = await h.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Daily, null, null, false), Ct);
+
+        var sendId = plan.SendId!.Value;
+        Assert.Equal((5, 2), (plan.Audience[Channels.Email], plan.Audience[Channels.Telegram]));
+        var messages = await h.Store.GetMessagesAsync(sendId, Ct);
+        // Three variants (sanctions, nuclear, all topics), each rendered once per format.
+        Assert.Equal(3, messages.Select(m => m.Variant).Distinct().Count());
+        Assert.Equal(9, messages.Count);
+        Assert.Equal(7, await h.CountAsync("SELECT COUNT(*) FROM deliveries"));
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM deliveries WHERE address LIKE 'u1%' OR address = '7' OR address LIKE 'w1%'"));
+        var all = messages.Single(m => m.Variant.EndsWith(":*", StringComparison.Ordinal) && m.Format == NewsBot.Templates.MessageFormat.EmailText);
+        Assert.Contains("Title sanctions-new", all.Body, StringComparison.Ordinal);
+        Assert.Contains("Title nuclear-new", all.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("ukraine-old", all.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Digest_WithoutPosts_SendsNothingAndFinishes()
+    {
+        var h = await CreateAsync();
+        await h.SeedAsync(new NewSubscriber("a@example.org", 1, [], Cadence.Weekly));
+        await h.AddPostAsync("old", ["nuclear"], DateTimeOffset.UtcNow.AddDays(-8));
+
+        var plan = await h.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Weekly, null, null, false), Ct);
+
+        Assert.Equal(0, plan.Audience.Values.Sum());
+        Assert.Empty(h.Jobs.Recorded);
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM deliveries"));
+        Assert.Equal(0, await h.CountAsync("SELECT COUNT(*) FROM send_messages"));
+        Assert.NotNull((await h.Store.GetSendAsync(plan.SendId!.Value, Ct))!.FinishedAt);
+    }
+
+    [Fact]
+    public async Task PlanAsync_RejectsBadRequestsWithReasons()
+    {
+        var h = await CreateAsync();
+        var planner = h.Planner;
+
+        var kind = await Assert.ThrowsAsync<ArgumentException>(() => planner.PlanAsync(new SendRequest("poll", 1, null, null, null, true), Ct));
+        var channel = await Assert.ThrowsAsync<ArgumentException>(() => planner.PlanAsync(new SendRequest("post", 1, null, ["sms"], null, true), Ct));
+        var cadence = await Assert.ThrowsAsync<ArgumentException>(() => planner.PlanAsync(new SendRequest("digest", null, Cadence.Instant, null, null, true), Ct));
+        var post = await Assert.ThrowsAsync<ArgumentException>(() => planner.PlanAsync(new SendRequest("post", 999, null, null, null, false), Ct));
+
+        Assert.Contains("'poll'", kind.Message, StringComparison.Ordinal);
+        Assert.Contains("'sms'", channel.Message, StringComparison.Ordinal);
+        Assert.Contains("daily or weekly", cadence.Message, StringComparison.Ordinal);
+        Assert.Contains("Post 999", post.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_OfACutOffPlanning_AddsOnlyTheMissingRows()
+    {
+        var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "2"));
+        await h.SeedAsync(Enumerable.Range(1, 5).Select(i => new NewSubscriber($"s{i}@example.org", null, [], Cadence.Instant)).ToArray());
+        var postId = await h.AddPostAsync("p1", ["nuclear"]);
+        var plan = await h.Planner.PlanAsync(new SendRequest("post", postId, Cadence.Instant, null, null, false), Ct);
+        var sendId = plan.SendId!.Value;
+        // Cut the planning off: the last rows and planned_at are lost.
+        await using (var connection = await h.Db.OpenAsync(Ct))
+        {
+            await using var cut = connection.CreateCommand();
+            cut.CommandText = $"DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE send_id = {sendId} ORDER BY id DESC LIMIT 2); UPDATE sends SET planned_at = NULL WHERE id = {sendId}";
+            await cut.ExecuteNonQueryAsync(Ct);
+        }
+
+        h.Jobs.Clear();
+
+        await h.Planner.ResumeAsync(sendId, Ct);
+
+        // Only the two re-added rows are dispatched (the chunks they fell into held one new row each).
+        var ranges = h.DispatchRanges();
+        Assert.Equal(5, await h.CountAsync("SELECT COUNT(*) FROM deliveries"));
+        Assert.Equal(2, ranges.Sum(r => r.LastId - r.FirstId + 1));
+        Assert.Equal(2, await h.CountAsync($"SELECT COUNT(*) FROM deliveries WHERE id >= {ranges.Min(r => r.FirstId)}"));
+        Assert.Equal(5, (await h.Store.GetSendAsync(sendId, Ct))!.Total);
+    }
+
+    private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
+    {
+        _harness = await DeliveryHarness.CreateAsync(settings);
+        return _harness;
+    }
+}

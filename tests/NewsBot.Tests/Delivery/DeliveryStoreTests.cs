@@ -1,0 +1,139 @@
+using NewsBot.Delivery;
+using NewsBot.Subscribers;
+
+namespace NewsBot.Tests.Delivery;
+
+public sealed class DeliveryStoreTests : IDisposable
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+    private DeliveryHarness? _harness;
+
+    public void Dispose() => _harness?.Dispose();
+
+    [Fact]
+    public async Task AddAsync_SameRowsTwice_InsertsOnce()
+    {
+        var (store, sendId) = await CreateSendAsync();
+        NewDelivery[] rows = [new(1, Channels.Email, "a@example.org", "post"), new(1, Channels.Telegram, "42", "post"), new(2, Channels.Email, "b@example.org", "post")];
+
+        DeliveryRange? first;
+        DeliveryRange? second;
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            first = await writer.AddAsync(rows, Ct);
+            second = await writer.AddAsync(rows, Ct);
+        }
+
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            Assert.Null(await writer.AddAsync(rows.Reverse().ToList(), Ct));
+        }
+
+        Assert.NotNull(first);
+        Assert.Equal(3, first.Count);
+        Assert.Equal(2, first.LastId - first.FirstId);
+        Assert.Null(second);
+        Assert.Equal(3, (await store.CountStatesAsync(sendId, Ct))[DeliveryState.Pending]);
+    }
+
+    [Fact]
+    public async Task ClaimAsync_NeverReturnsSentOrSendingRows()
+    {
+        var (store, sendId) = await CreateSendAsync();
+        DeliveryRange range;
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            range = (await writer.AddAsync([new(1, Channels.Email, "a@example.org", "post"), new(2, Channels.Email, "b@example.org", "post"), new(3, Channels.Email, "c@example.org", "post"), new(4, Channels.Email, "d@example.org", "post")], Ct))!;
+        }
+
+        var claimed = await store.ClaimAsync(sendId, range.FirstId, range.LastId, Ct);
+        await store.MarkSentAsync(claimed[0].Id, Ct);
+        await store.MarkFailedAsync(claimed[1].Id, permanent: false, "timeout", Ct);
+        await store.MarkFailedAsync(claimed[2].Id, permanent: true, "no such user", Ct);
+        var again = await store.ClaimAsync(sendId, range.FirstId, range.LastId, Ct);
+
+        Assert.Equal(4, claimed.Count);
+        Assert.All(claimed, c => Assert.Equal(1, c.Attempts));
+        var retried = Assert.Single(again);
+        Assert.Equal(claimed[1].Id, retried.Id);
+        Assert.Equal(2, retried.Attempts);
+        Assert.Empty(await store.ClaimAsync(sendId, range.FirstId, range.LastId, Ct));
+        var errors = await store.ListErrorsAsync(sendId, 10, Ct);
+        var permanent = Assert.Single(errors);
+        Assert.Equal(("c@example.org", DeliveryState.FailedPermanent, "no such user"), (permanent.Address, permanent.State, permanent.Error));
+    }
+
+    [Fact]
+    public async Task ClaimAsync_TakesOnlyRowsOfItsSendAndRange()
+    {
+        var (store, sendId) = await CreateSendAsync();
+        var otherSend = (await store.CreateSendAsync("post", null, null, Channels.All, null, false, "admin", Ct))!.Value;
+        DeliveryRange a;
+        DeliveryRange b;
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            a = (await writer.AddAsync([new(1, Channels.Email, "a@example.org", "post"), new(2, Channels.Email, "b@example.org", "post")], Ct))!;
+        }
+
+        await using (var writer = await store.OpenLedgerWriterAsync(otherSend, Ct))
+        {
+            b = (await writer.AddAsync([new(1, Channels.Email, "a@example.org", "post")], Ct))!;
+        }
+
+        var claimed = await store.ClaimAsync(sendId, a.FirstId, b.LastId, Ct);
+
+        Assert.Equal([a.FirstId, a.LastId], claimed.Select(c => c.Id));
+        Assert.Equal(DeliveryStore.IdempotencyKey(sendId, 1, Channels.Email), claimed[0].IdempotencyKey);
+    }
+
+    [Fact]
+    public async Task TryFinishSendAsync_WaitsForPlanningAndOpenRows()
+    {
+        var (store, sendId) = await CreateSendAsync();
+        DeliveryRange range;
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            range = (await writer.AddAsync([new(1, Channels.Email, "a@example.org", "post")], Ct))!;
+        }
+
+        Assert.False(await store.TryFinishSendAsync(sendId, Ct));
+        await store.MarkPlannedAsync(sendId, Ct);
+        Assert.False(await store.TryFinishSendAsync(sendId, Ct));
+        var claimed = Assert.Single(await store.ClaimAsync(sendId, range.FirstId, range.LastId, Ct));
+        Assert.False(await store.TryFinishSendAsync(sendId, Ct));
+        await store.MarkSkippedAsync(claimed.Id, "suppressed", Ct);
+
+        Assert.True(await store.TryFinishSendAsync(sendId, Ct));
+        Assert.False(await store.TryFinishSendAsync(sendId, Ct));
+        var send = (await store.GetSendAsync(sendId, Ct))!;
+        Assert.NotNull(send.FinishedAt);
+        Assert.Equal(1, send.Total);
+        Assert.Empty(await store.ListUnfinishedSendsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task ListPendingRangesAsync_SplitsPendingRowsIntoChunks()
+    {
+        var (store, sendId) = await CreateSendAsync();
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            await writer.AddAsync(Enumerable.Range(1, 7).Select(i => new NewDelivery(i, Channels.Email, $"s{i}@example.org", "post")).ToList(), Ct);
+        }
+
+        var all = await store.ListPendingRangesAsync(sendId, 3, Ct);
+        await store.ClaimAsync(sendId, all[0].FirstId, all[0].LastId, Ct);
+        var rest = await store.ListPendingRangesAsync(sendId, 3, Ct);
+
+        Assert.Equal([3, 3, 1], all.Select(r => r.Count));
+        Assert.Equal(all[0].FirstId + 6, all[2].LastId);
+        Assert.Equal([3, 1], rest.Select(r => r.Count));
+        Assert.Equal(all[1].FirstId, rest[0].FirstId);
+    }
+
+    private async Task<(DeliveryStore Store, long SendId)> CreateSendAsync()
+    {
+        _harness = await DeliveryHarness.CreateAsync();
+        var sendId = await _harness.Store.CreateSendAsync("post", null, null, Channels.All, null, false, "admin", Ct);
+        return (_harness.Store, sendId!.Value);
+    }
+}
