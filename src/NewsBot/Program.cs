@@ -1,4 +1,5 @@
 using NewsBot;
+using NewsBot.Admin;
 using NewsBot.Cli;
 using NewsBot.Delivery;
 using NewsBot.Email;
@@ -17,22 +18,32 @@ if (CliApp.Handles(args))
     return await CliApp.RunAsync(args, Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddStorage();
-builder.AddTopics();
-builder.AddPosts();
-builder.AddSubscribers();
-builder.AddFeeds();
-builder.AddJobs();
-builder.AddFeedSchedule();
-builder.AddTemplates();
-builder.AddDelivery();
-builder.AddDeliverySchedule();
-builder.AddTelegram();
-builder.AddEmail();
+return await Program.BuildService(args).RunServiceAsync();
 
-var app = builder.Build();
-app.MapJobs();
-app.MapHealth();
+public partial class Program
+{
+    /// <summary>The service: every feature's registrations, then its endpoints. Tests start it in process.</summary>
+    public static WebApplication BuildService(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddStorage();
+        builder.AddTopics();
+        builder.AddPosts();
+        builder.AddSubscribers();
+        builder.AddFeeds();
+        builder.AddJobs();
+        builder.AddFeedSchedule();
+        builder.AddTemplates();
+        builder.AddDelivery();
+        builder.AddDeliverySchedule();
+        builder.AddAdmin();
+        builder.AddTelegram();
+        builder.AddEmail();
 
-return await app.RunServiceAsync();
+        var app = builder.Build();
+        app.MapJobs();
+        app.MapHealth();
+        app.MapAdminApi();
+        return app;
+    }
+}

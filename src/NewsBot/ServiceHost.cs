@@ -25,8 +25,7 @@ public static class ServiceHost
     {
         try
         {
-            ValidateOptionsNow(app.Services);
-            await app.Services.MigrateStorageAsync(app.Lifetime.ApplicationStopping);
+            await app.PrepareAsync(app.Lifetime.ApplicationStopping);
             await app.RunAsync();
             return 0;
         }
@@ -34,6 +33,13 @@ public static class ServiceHost
         {
             return ReportConfigurationError(failures, Console.Error);
         }
+    }
+
+    /// <summary>What must hold before the service starts: valid options, then a migrated store.</summary>
+    public static async Task PrepareAsync(this WebApplication app, CancellationToken ct)
+    {
+        ValidateOptionsNow(app.Services);
+        await app.Services.MigrateStorageAsync(ct);
     }
 
     /// <summary>

@@ -1,7 +1,9 @@
 using System.CommandLine;
 
+using NewsBot.Admin;
 using NewsBot.Delivery;
 using NewsBot.Feeds;
+using NewsBot.Jobs;
 using NewsBot.Posts;
 using NewsBot.Storage;
 using NewsBot.Subscribers;
@@ -12,11 +14,12 @@ namespace NewsBot.Cli;
 
 /// <summary>
 /// The CLI verbs of the same binary (<c>NewsBot feeds poll</c>, <c>NewsBot posts latest</c>, ...). They run the
-/// same services as the web host, from the same configuration, without the web server or the job server.
+/// same services as the web host, from the same configuration, without the web server; only `send` starts a
+/// job server, in process, to dispatch what it planned.
 /// </summary>
 public static class CliApp
 {
-    private static readonly string[] Verbs = ["feeds", "posts", "subscribers", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["feeds", "posts", "subscribers", "send", "sends", "preview", "--help", "-h", "-?", "--version"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -31,6 +34,10 @@ public static class CliApp
         root.Subcommands.Add(FeedCommands.Create(services, output, error));
         root.Subcommands.Add(PostCommands.Create(services, output, error));
         root.Subcommands.Add(SubscriberCommands.Create(services, output, error));
+        foreach (var command in SendCommands.Create(services, output, error))
+        {
+            root.Subcommands.Add(command);
+        }
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
     }
@@ -55,6 +62,8 @@ public static class CliApp
         builder.AddFeeds();
         builder.AddTemplates();
         builder.AddDelivery();
+        builder.AddJobs();
+        builder.AddAdmin();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;
@@ -71,7 +80,7 @@ public static class CliApp
         {
             return ServiceHost.ReportConfigurationError(failures, error);
         }
-        catch (Exception e) when (e is FeedFetchException or FeedFormatException or ArgumentException or SubscriberException)
+        catch (Exception e) when (e is FeedFetchException or FeedFormatException or ArgumentException or SubscriberException or AdminRequestException)
         {
             await error.WriteLineAsync("error: " + e.Message);
             return 1;

@@ -164,6 +164,21 @@ public sealed class DeliveryPlanner(
         return audience;
     }
 
+    /// <summary>
+    /// One dispatch job per chunk of the send's pending rows: after a restart (recovery) or a retry of failed rows.
+    /// A chunk already queued is harmless to queue again: its claim finds nothing left to send.
+    /// </summary>
+    public async Task<int> DispatchPendingAsync(long sendId, CancellationToken ct)
+    {
+        var ranges = await store.ListPendingRangesAsync(sendId, options.Value.ChunkSize, ct);
+        foreach (var range in ranges)
+        {
+            jobs.Enqueue<DispatchJob>(j => j.DispatchAsync(sendId, range.FirstId, range.LastId, CancellationToken.None));
+        }
+
+        return ranges.Count;
+    }
+
     private async Task FlushAsync(LedgerWriter writer, long sendId, List<NewDelivery> buffer, CancellationToken ct)
     {
         if (buffer.Count == 0)

@@ -1,7 +1,5 @@
 using Hangfire;
 
-using Microsoft.Extensions.Options;
-
 namespace NewsBot.Delivery;
 
 /// <summary>
@@ -11,8 +9,8 @@ namespace NewsBot.Delivery;
 /// </summary>
 public sealed class DeliveryRecovery(
     DeliveryStore store,
+    DeliveryPlanner planner,
     IBackgroundJobClient jobs,
-    IOptions<DeliveryOptions> options,
     ILogger<DeliveryRecovery> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -25,18 +23,13 @@ public sealed class DeliveryRecovery(
 
         foreach (var send in await store.ListUnfinishedSendsAsync(cancellationToken))
         {
-            var ranges = await store.ListPendingRangesAsync(send.Id, options.Value.ChunkSize, cancellationToken);
-            foreach (var range in ranges)
-            {
-                jobs.Enqueue<DispatchJob>(j => j.DispatchAsync(send.Id, range.FirstId, range.LastId, CancellationToken.None));
-            }
-
+            var chunks = await planner.DispatchPendingAsync(send.Id, cancellationToken);
             if (send.PlannedAt is null)
             {
                 jobs.Enqueue<DeliveryPlanner>(p => p.ResumeAsync(send.Id, CancellationToken.None));
             }
 
-            logger.LogInformation("Send {SendId} resumes: {Chunks} chunks of pending deliveries{Planning}", send.Id, ranges.Count,
+            logger.LogInformation("Send {SendId} resumes: {Chunks} chunks of pending deliveries{Planning}", send.Id, chunks,
                 send.PlannedAt is null ? ", planning again" : "");
         }
     }

@@ -19,10 +19,10 @@ public sealed class FeedPollJob(FeedRefresher refresher, IBackgroundJobClient jo
     public async Task PollFeedAsync(string feed, CancellationToken ct)
     {
         var result = await refresher.RefreshFeedAsync(feed, force: false, progress: null, ct);
-        // Only the ids this poll inserted: an edited post is never announced again.
-        if (result.NewPostIds.Count > 0)
+        // Only the ids this poll inserted (and not the history a first poll stores): an edited post is never announced again.
+        if (result.AnnouncePostIds.Count > 0)
         {
-            var postIds = result.NewPostIds.ToArray();
+            var postIds = result.AnnouncePostIds.ToArray();
             jobs.Enqueue<AnnounceJob>(j => j.AnnouncePostsAsync(postIds, CancellationToken.None));
         }
     }

@@ -9,7 +9,23 @@ using NewsBot.Topics;
 namespace NewsBot.Feeds;
 
 /// <summary>What one poll of a source did.</summary>
-public sealed record RefreshResult(string Feed, RefreshOutcome Outcome, int Pages, IReadOnlyList<long> NewPostIds, int Updated, int Unchanged, DateTimeOffset? RetryAfter = null);
+/// <param name="NewPostIds">Every post this poll inserted.</param>
+/// <param name="AnnouncePostIds">
+/// The inserted posts to announce: none on a feed's first successful poll, which stores the blog's history (and
+/// its backfill) without sending it, as Mailchimp's RSS campaigns and Telegram RSS bots start from "now".
+/// </param>
+public sealed record RefreshResult(
+    string Feed,
+    RefreshOutcome Outcome,
+    int Pages,
+    IReadOnlyList<long> NewPostIds,
+    int Updated,
+    int Unchanged,
+    DateTimeOffset? RetryAfter = null,
+    IReadOnlyList<long>? AnnouncePostIds = null)
+{
+    public IReadOnlyList<long> AnnouncePostIds { get; init; } = AnnouncePostIds ?? [];
+}
 
 public enum RefreshOutcome { Stored, NotModified, BackingOff }
 
@@ -78,10 +94,12 @@ public sealed class FeedRefresher(
                 await feedStates.MarkBackfilledAsync(source.Name, ct);
             }
 
+            var firstPoll = state.LastSuccessAt is null;
             logger.LogInformation(
-                "Feed {Feed}: {New} new, {Updated} updated, {Unchanged} unchanged post(s) from {Pages} page(s)",
-                source.Name, saved.InsertedIds.Count, saved.Updated, saved.Unchanged, pages);
-            return new RefreshResult(source.Name, RefreshOutcome.Stored, pages, saved.InsertedIds, saved.Updated, saved.Unchanged);
+                "Feed {Feed}: {New} new, {Updated} updated, {Unchanged} unchanged post(s) from {Pages} page(s){First}",
+                source.Name, saved.InsertedIds.Count, saved.Updated, saved.Unchanged, pages, firstPoll ? "; first poll: stored, not announced" : "");
+            return new RefreshResult(source.Name, RefreshOutcome.Stored, pages, saved.InsertedIds, saved.Updated, saved.Unchanged,
+                AnnouncePostIds: firstPoll ? [] : saved.InsertedIds);
         }
         catch (Exception e) when (e is FeedFetchException or FeedFormatException)
         {

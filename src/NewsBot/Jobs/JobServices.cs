@@ -1,6 +1,9 @@
 using Hangfire;
-using Hangfire.Dashboard;
 using Hangfire.InMemory;
+
+using Microsoft.Extensions.Options;
+
+using NewsBot.Admin;
 
 namespace NewsBot.Jobs;
 
@@ -21,12 +24,12 @@ public static class JobServices
         return builder;
     }
 
-    /// <summary>The dashboard at <c>/hangfire</c>, for local requests only until admin sign-in exists.</summary>
+    /// <summary>The dashboard at <c>/hangfire</c>: local requests, or the admin token from elsewhere.</summary>
     public static WebApplication MapJobs(this WebApplication app)
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [new DashboardAuthorization(app.Services.GetRequiredService<IOptions<AdminOptions>>().Value)],
             DashboardTitle = "NewsBot jobs",
         });
         return app;

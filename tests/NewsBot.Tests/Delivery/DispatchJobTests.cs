@@ -61,7 +61,7 @@ public sealed class DispatchJobTests : IDisposable
         var beforeCrash = h.OutboxFiles();
         h.Jobs.Clear();
 
-        var recovery = ActivatorUtilities.CreateInstance<DeliveryRecovery>(h.Services, (IBackgroundJobClient)h.Jobs);
+        var recovery = ActivatorUtilities.CreateInstance<DeliveryRecovery>(h.Services, (IBackgroundJobClient)h.Jobs, h.Planner);
         await recovery.StartAsync(Ct);
         Assert.Equal(5, (await h.Store.CountStatesAsync(sendId, Ct))[DeliveryState.Pending]);
         await h.RunDispatchesAsync();

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+using NewsBot;
+
+namespace NewsBot.Tests.Admin;
+
+/// <summary>The real service (Program.BuildService) started in process on a loopback port over a fresh data directory.</summary>
+public sealed class ServiceUnderTest : IAsyncDisposable
+{
+    private readonly TestHost host;
+
+    private ServiceUnderTest(TestHost host, WebApplication app, HttpClient http)
+    {
+        this.host = host;
+        App = app;
+        Http = http;
+    }
+
+    public WebApplication App { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    public static async Task<ServiceUnderTest> StartAsync(params (string Key, string? Value)[] settings)
+    {
+        var host = TestHost.Create(settings);
+        var args = host.Configuration.Select(s => $"--{s.Key}={s.Value}").Append("--urls=http://127.0.0.1:0").ToArray();
+        var app = Program.BuildService(args);
+        await app.PrepareAsync(CancellationToken.None);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ServiceUnderTest(host, app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        host.Dispose();
+    }
+}
