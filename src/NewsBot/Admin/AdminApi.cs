@@ -11,7 +11,7 @@ namespace NewsBot.Admin;
 /// </summary>
 public static class AdminApi
 {
-    public sealed record SendBody(string? Kind, long? PostId, string? Cadence, string[]? Channels, string[]? Topics, bool DryRun);
+    public sealed record SendBody(string? Kind, long? PostId, string? Cadence, string[]? Channels, string[]? Topics, bool DryRun, DateTimeOffset? Since);
 
     public sealed record PreviewBody(long? PostId, string? Channel);
 
@@ -28,7 +28,7 @@ public static class AdminApi
     private static async Task<IResult> CreateSendAsync(SendBody body, AdminService admin, CancellationToken ct) =>
         await AnswerAsync(async () =>
         {
-            var plan = await admin.CreateSendAsync(new AdminSendRequest(body.Kind, body.PostId, body.Cadence, body.Channels, body.Topics, body.DryRun), "api", ct);
+            var plan = await admin.CreateSendAsync(new AdminSendRequest(body.Kind, body.PostId, body.Cadence, body.Channels, body.Topics, body.DryRun, body.Since), "api", ct);
             return Results.Json(new { id = plan.SendId, audience = plan.Audience, eta = plan.Eta }, statusCode: plan.SendId is null ? 200 : 202);
         });
 

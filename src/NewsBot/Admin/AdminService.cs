@@ -7,7 +7,8 @@ using NewsBot.Topics;
 namespace NewsBot.Admin;
 
 /// <summary>An admin's request for a send, as the API, the CLI and the bot take it.</summary>
-public sealed record AdminSendRequest(string? Kind, long? PostId, string? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun);
+/// <param name="Since">For a digest: cover posts from this time on instead of each subscriber's last digest.</param>
+public sealed record AdminSendRequest(string? Kind, long? PostId, string? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun, DateTimeOffset? Since = null);
 
 /// <summary>A send's report: counts per ledger state and up to 50 errors.</summary>
 public sealed record SendReport(
@@ -41,7 +42,8 @@ public sealed class AdminService(
     PostStore posts,
     TemplateRenderer templates,
     TopicMatcher topics,
-    IEnumerable<IChannel> channels)
+    IEnumerable<IChannel> channels,
+    TimeProvider time)
 {
     public async Task<SendPlan> CreateSendAsync(AdminSendRequest request, string requestedBy, CancellationToken ct)
     {
@@ -50,8 +52,9 @@ public sealed class AdminService(
         var topicNames = CheckTopics(request.Topics);
         SendRequest send = kind switch
         {
+            "post" when request.Since is not null => throw new AdminRequestException("since applies to digests; a post send sends that one post"),
             "post" => new SendRequest("post", await CheckPostAsync(request.PostId, ct), ParseCadence(request.Cadence, allowNull: true), channels, topicNames, request.DryRun, requestedBy),
-            "digest" => new SendRequest("digest", null, ParseDigestCadence(request.Cadence), channels, topicNames, request.DryRun, requestedBy),
+            "digest" => new SendRequest("digest", null, ParseDigestCadence(request.Cadence), channels, topicNames, request.DryRun, requestedBy, CheckSince(request.Since)),
             _ => throw new AdminRequestException($"kind '{request.Kind}' is not a send kind: use \"post\" or \"digest\""),
         };
         return await planner.PlanAsync(send, ct);
@@ -185,6 +188,9 @@ public sealed class AdminService(
         : Enum.TryParse<Cadence>(cadence, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !cadence!.All(char.IsDigit)
             ? parsed
             : throw new AdminRequestException($"cadence '{cadence}' is not a cadence: use instant, daily, weekly or off");
+
+    private DateTimeOffset? CheckSince(DateTimeOffset? since) =>
+        since > time.GetUtcNow() ? throw new AdminRequestException($"since {since:O} is in the future") : since;
 
     private static Cadence ParseDigestCadence(string? cadence)
     {

@@ -49,10 +49,11 @@ public static class SendCommands
     private static Command CreateSendDigest(Func<IServiceProvider> services, TextWriter output, TextWriter error)
     {
         var cadence = new Argument<string>("cadence") { Description = "daily or weekly." };
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Cover posts published from this date (e.g. 2026-01-01, local time) instead of each subscriber's last digest." };
         var (channel, topic, dryRun) = (ChannelOption(), TopicOption(), DryRunOption());
-        var command = new Command("digest", "Send the daily or weekly digest now, to subscribers of that cadence with posts since their last digest.") { cadence, channel, topic, dryRun };
+        var command = new Command("digest", "Send the daily or weekly digest now, to subscribers of that cadence with posts since their last digest.") { cadence, channel, topic, since, dryRun };
         command.SetAction((result, ct) => SendAsync(services, output, error,
-            new AdminSendRequest("digest", null, result.GetValue(cadence), result.GetValue(channel), result.GetValue(topic), result.GetValue(dryRun)), ct));
+            new AdminSendRequest("digest", null, result.GetValue(cadence), result.GetValue(channel), result.GetValue(topic), result.GetValue(dryRun), result.GetValue(since)), ct));
         return command;
     }
 
@@ -130,7 +131,7 @@ public static class SendCommands
             try
             {
                 var plan = await provider.GetRequiredService<AdminService>().CreateSendAsync(request, "cli", ct);
-                var audience = string.Join(", ", plan.Audience.Select(a => $"{a.Key} {a.Value:N0}"));
+                var audience = string.Join(", ", plan.Audience.Where(a => a.Value > 0).Select(a => $"{a.Key} {a.Value:N0}"));
                 var total = plan.Audience.Values.Sum();
                 if (plan.SendId is not { } sendId)
                 {

@@ -16,7 +16,8 @@ namespace NewsBot.Delivery;
 /// <param name="Channels">Only these channels; null for all.</param>
 /// <param name="Topics">A post send: these topics instead of the post's; a digest: only posts of these topics. Null for no narrowing.</param>
 /// <param name="DryRun">Count the audience and write nothing.</param>
-public sealed record SendRequest(string Kind, long? PostId, Cadence? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun, string RequestedBy = "system");
+/// <param name="Since">A digest sent by hand: posts from this time on, instead of each subscriber's last digest.</param>
+public sealed record SendRequest(string Kind, long? PostId, Cadence? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun, string RequestedBy = "system", DateTimeOffset? Since = null);
 
 /// <summary>What a send reaches: recipients per channel and when the last message should be out.</summary>
 /// <param name="SendId">Null for a dry run, and for a post ingestion had already announced.</param>
@@ -55,7 +56,7 @@ public sealed class DeliveryPlanner(
         }
 
         var sendId = await store.CreateSendAsync(request.Kind, request.PostId, request.Cadence, channelNames, request.Topics,
-            dryRun: false, request.RequestedBy, ct);
+            dryRun: false, request.RequestedBy, request.Since, ct);
         if (sendId is null)
         {
             logger.LogInformation("Post {PostId} was announced before; no second send", request.PostId);
@@ -81,7 +82,7 @@ public sealed class DeliveryPlanner(
         }
 
         logger.LogWarning("Send {SendId} was not fully planned; planning it again", sendId);
-        var request = new SendRequest(send.Kind, send.PostId, send.Cadence, send.Channels, send.Topics, DryRun: false, send.RequestedBy);
+        var request = new SendRequest(send.Kind, send.PostId, send.Cadence, send.Channels, send.Topics, DryRun: false, send.RequestedBy, send.Since);
         await FillAsync(send.Id, request, send.CreatedAt, ct);
     }
 
@@ -226,7 +227,7 @@ public sealed class DeliveryPlanner(
 
         async Task<string?> ChooseAsync(Recipient recipient, CancellationToken ct)
         {
-            var from = recipient.LastDigestAt ?? to - period;
+            var from = request.Since ?? recipient.LastDigestAt ?? to - period;
             var topics = recipient.Topics.Order(StringComparer.Ordinal).ToList();
             var variant = $"digest:{DbExtensions.FormatTimestamp(from)}:{(topics.Count == 0 ? "*" : string.Join(",", topics))}";
             if (variants.TryGetValue(variant, out var hasPosts))

@@ -21,7 +21,8 @@ public sealed record SendRecord(
     DateTimeOffset CreatedAt,
     DateTimeOffset? PlannedAt,
     DateTimeOffset? FinishedAt,
-    int Total);
+    int Total,
+    DateTimeOffset? Since = null);
 
 /// <summary>One message of a send rendered once: a (template, topic set, period) variant in one format.</summary>
 public sealed record SendMessage(string Variant, MessageFormat Format, string Subject, string Body);
@@ -46,7 +47,7 @@ public sealed record DeliveryRange(long FirstId, long LastId, int Count);
 public sealed class DeliveryStore(Db db, TimeProvider time)
 {
     private const string SendColumns =
-        "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total";
+        "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total, since";
 
     public static string IdempotencyKey(long sendId, long subscriberId, string channel) => $"send:{sendId}:sub:{subscriberId}:{channel}";
 
@@ -77,12 +78,12 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
     /// <c>sends_ingest_post</c>), so a re-run announce job creates no second send.
     /// </summary>
     public async Task<long?> CreateSendAsync(string kind, long? postId, Cadence? cadence, IReadOnlyList<string> channels,
-        IReadOnlyList<string>? topics, bool dryRun, string requestedBy, CancellationToken ct)
+        IReadOnlyList<string>? topics, bool dryRun, string requestedBy, DateTimeOffset? since, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand("""
-            INSERT INTO sends (kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at)
-            VALUES (@kind, @post_id, @cadence, @channels, @topics, @dry_run, @requested_by, @now)
+            INSERT INTO sends (kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, since)
+            VALUES (@kind, @post_id, @cadence, @channels, @topics, @dry_run, @requested_by, @now, @since)
             ON CONFLICT DO NOTHING
             RETURNING id
             """);
@@ -94,6 +95,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         command.AddParameter("dry_run", dryRun ? 1 : 0);
         command.AddParameter("requested_by", requestedBy);
         command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("since", since);
         return await command.ExecuteScalarAsync(ct) is long id ? id : null;
     }
 
@@ -419,7 +421,8 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
                 reader.GetTimestamp(8),
                 reader.GetNullableTimestamp(9),
                 reader.GetNullableTimestamp(10),
-                reader.GetInt32(11)));
+                reader.GetInt32(11),
+                reader.GetNullableTimestamp(12)));
         }
 
         return sends;

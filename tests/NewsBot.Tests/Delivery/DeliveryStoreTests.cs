@@ -67,7 +67,7 @@ public sealed class DeliveryStoreTests : IDisposable
     public async Task ClaimAsync_TakesOnlyRowsOfItsSendAndRange()
     {
         var (store, sendId) = await CreateSendAsync();
-        var otherSend = (await store.CreateSendAsync("post", null, null, Channels.All, null, false, "admin", Ct))!.Value;
+        var otherSend = (await store.CreateSendAsync("post", null, null, Channels.All, null, false, "admin", null, Ct))!.Value;
         DeliveryRange a;
         DeliveryRange b;
         await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
@@ -133,7 +133,7 @@ public sealed class DeliveryStoreTests : IDisposable
     private async Task<(DeliveryStore Store, long SendId)> CreateSendAsync()
     {
         _harness = await DeliveryHarness.CreateAsync();
-        var sendId = await _harness.Store.CreateSendAsync("post", null, null, Channels.All, null, false, "admin", Ct);
+        var sendId = await _harness.Store.CreateSendAsync("post", null, null, Channels.All, null, false, "admin", null, Ct);
         return (_harness.Store, sendId!.Value);
     }
 }

@@ -14,7 +14,9 @@ CREATE TABLE sends (
     created_at   TEXT NOT NULL,
     planned_at   TEXT,
     finished_at  TEXT,
-    total        INTEGER NOT NULL DEFAULT 0
+    total        INTEGER NOT NULL DEFAULT 0,
+    -- A digest sent by hand may reach back further than each subscriber's last digest.
+    since        TEXT
 );
 
 -- A post is announced by ingestion once, however often the announce job runs; admins may send it again.
