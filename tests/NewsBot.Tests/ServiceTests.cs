@@ -62,6 +62,8 @@ public sealed class ServiceTests : IDisposable
 
             Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
             Assert.Contains("poll-feed:sample", dashboardHtml);
+            Assert.Contains("digest:daily", dashboardHtml);
+            Assert.Contains("digest:weekly", dashboardHtml);
             var log = Snapshot(output);
             Assert.Contains("Telegram is off", log);
             Assert.Contains("Email is off", log);
