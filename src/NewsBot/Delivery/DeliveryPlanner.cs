@@ -216,6 +216,19 @@ public sealed class DeliveryPlanner(
     /// A digest: each recipient gets the posts published since its last digest (or one period back) in its topics.
     /// Recipients sharing topic set and period start share a variant, rendered once; no posts, no row.
     /// </summary>
+    /// <summary>
+    /// Where a subscriber's first digest starts: midnight in the subscriber's own time zone, one period before
+    /// today's. A daily digest then covers "yesterday and today so far" as the reader counts days, wherever
+    /// the reader lives; subscribers of one zone share the window, so the variant is still rendered once.
+    /// </summary>
+    public static DateTimeOffset FirstDigestStart(DateTimeOffset to, TimeSpan period, string timeZone)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
+        var local = TimeZoneInfo.ConvertTime(to, zone);
+        var midnight = local.Date - period;
+        return new DateTimeOffset(midnight, zone.GetUtcOffset(midnight));
+    }
+
     private VariantChooser PrepareDigest(long? sendId, SendRequest request, IReadOnlyList<string> channelNames, DateTimeOffset to)
     {
         var cadence = request.Cadence!.Value;
@@ -227,7 +240,7 @@ public sealed class DeliveryPlanner(
 
         async Task<string?> ChooseAsync(Recipient recipient, CancellationToken ct)
         {
-            var from = request.Since ?? recipient.LastDigestAt ?? to - period;
+            var from = request.Since ?? recipient.LastDigestAt ?? FirstDigestStart(to, period, recipient.TimeZone);
             var topics = recipient.Topics.Order(StringComparer.Ordinal).ToList();
             var variant = $"digest:{DbExtensions.FormatTimestamp(from)}:{(topics.Count == 0 ? "*" : string.Join(",", topics))}";
             if (variants.TryGetValue(variant, out var hasPosts))

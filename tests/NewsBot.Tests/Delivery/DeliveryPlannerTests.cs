@@ -1,4 +1,5 @@
 using NewsBot.Delivery;
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 
 namespace NewsBot.Tests.Delivery;
@@ -101,12 +102,50 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.DoesNotContain("ukraine-old", all.Body, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("UTC", "2026-11-28T07:00:00Z", 1, "2026-11-27T00:00:00Z")]
+    [InlineData("Asia/Tokyo", "2026-11-28T07:00:00Z", 1, "2026-11-26T15:00:00Z")]
+    [InlineData("Asia/Tokyo", "2026-11-28T16:00:00Z", 1, "2026-11-27T15:00:00Z")]
+    [InlineData("America/New_York", "2026-03-09T12:00:00Z", 1, "2026-03-08T05:00:00Z")]
+    [InlineData("America/New_York", "2026-11-28T07:00:00Z", 7, "2026-11-21T05:00:00Z")]
+    public void AFirstDigestStartsAtTheReadersMidnightOnePeriodBack(string zone, string now, int days, string expected)
+    {
+        var start = DeliveryPlanner.FirstDigestStart(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.FromDays(days), zone);
+
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), start);
+    }
+
+    [Fact]
+    public async Task Digest_WindowsFollowEachSubscribersTimeZone()
+    {
+        var h = await CreateAsync();
+        await h.SeedAsync(
+            new NewSubscriber("london@example.org", null, [], Cadence.Daily, "UTC"),
+            new NewSubscriber("tokyo@example.org", null, [], Cadence.Daily, "Asia/Tokyo"));
+        // Yesterday began 9 or 15 hours apart in the two zones: a post between the two starts is news to one only.
+        var now = DateTimeOffset.UtcNow;
+        var london = DeliveryPlanner.FirstDigestStart(now, TimeSpan.FromDays(1), "UTC");
+        var tokyo = DeliveryPlanner.FirstDigestStart(now, TimeSpan.FromDays(1), "Asia/Tokyo");
+        var (earlier, later) = tokyo < london ? ("tokyo", london) : ("london", tokyo);
+        await h.AddPostAsync("between", ["nuclear"], (tokyo < london ? tokyo : london).AddMinutes(1));
+        await h.AddPostAsync("everyone", ["nuclear"], later.AddMinutes(1));
+
+        var plan = await h.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Daily, [Channels.Email], null, false), Ct);
+
+        var texts = (await h.Store.GetMessagesAsync(plan.SendId!.Value, Ct)).Where(m => m.Format == NewsBot.Templates.MessageFormat.EmailText).ToList();
+        Assert.Equal(2, texts.Count);
+        Assert.Single(texts, m => m.Body.Contains("Title between", StringComparison.Ordinal) && m.Body.Contains("Title everyone", StringComparison.Ordinal));
+        Assert.Single(texts, m => !m.Body.Contains("Title between", StringComparison.Ordinal) && m.Body.Contains("Title everyone", StringComparison.Ordinal));
+        var earlierVariant = await h.CountAsync($"SELECT COUNT(*) FROM deliveries WHERE address = '{earlier}@example.org' AND variant LIKE 'digest:{DbExtensions.FormatTimestamp(earlier == "tokyo" ? tokyo : london)}%'");
+        Assert.Equal(1, earlierVariant);
+    }
+
     [Fact]
     public async Task Digest_WithoutPosts_SendsNothingAndFinishes()
     {
         var h = await CreateAsync();
         await h.SeedAsync(new NewSubscriber("a@example.org", 1, [], Cadence.Weekly));
-        await h.AddPostAsync("old", ["nuclear"], DateTimeOffset.UtcNow.AddDays(-8));
+        await h.AddPostAsync("old", ["nuclear"], DateTimeOffset.UtcNow.AddDays(-9));
 
         var plan = await h.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Weekly, null, null, false), Ct);
 

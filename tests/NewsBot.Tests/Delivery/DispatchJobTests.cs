@@ -82,6 +82,28 @@ public sealed class DispatchJobTests : IDisposable
     }
 
     [Fact]
+    public async Task ASuppressedAddressIsSkippedAtSendTimeWithItsReason()
+    {
+        var h = await CreateAsync();
+        await h.SeedAsync(
+            new NewSubscriber("kept@example.org", null, [], Cadence.Instant),
+            new NewSubscriber("complained@example.org", 77, [], Cadence.Instant));
+        var postId = await h.AddPostAsync("p1", ["nuclear"]);
+        var sendId = (await h.Planner.PlanAsync(new SendRequest("post", postId, null, null, null, false), Ct)).SendId!.Value;
+        // Suppressed after planning, before dispatch: the list is checked at send time, not only when planning.
+        await h.Subscribers.SuppressAsync(Channels.Email, "complained@example.org", "spam complaint", Ct);
+
+        await h.RunDispatchesAsync();
+
+        var counts = await h.Store.CountStatesAsync(sendId, Ct);
+        Assert.Equal(2, counts[DeliveryState.Sent]);
+        Assert.Equal(1, counts[DeliveryState.Skipped]);
+        Assert.Equal(1, await h.CountAsync("SELECT COUNT(*) FROM deliveries WHERE address = 'complained@example.org' AND state = 'skipped' AND skip_reason = 'suppressed'"));
+        Assert.Equal(2, h.OutboxFiles().Length);
+        Assert.DoesNotContain(h.OutboxFiles(), f => File.ReadAllText(Path.Combine(h.OutboxDirectory, f)).Contains("complained@example.org", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ChannelException_MarksRowFailedTransient_AndRetryFailedRequeuesOnlyFailedRows()
     {
         var h = await CreateAsync();
