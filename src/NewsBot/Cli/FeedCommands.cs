@@ -106,6 +106,11 @@ public static class FeedCommands
                     await output.WriteLineAsync(refreshed.Outcome == RefreshOutcome.NotModified
                         ? $"{feed}: not modified"
                         : $"{feed}: {refreshed.NewPostIds.Count} new, {refreshed.Updated} updated, {refreshed.Unchanged} unchanged from {refreshed.Pages} page(s)");
+                    if (refreshed.AnnouncePostIds.Count > 0)
+                    {
+                        // Announcing is the service's job (a Hangfire job after its own poll); the CLI sends only when told to.
+                        await output.WriteLineAsync($"{feed}: {refreshed.AnnouncePostIds.Count} new post(s) not announced; send one with `send post <id>` (ids {string.Join(", ", refreshed.AnnouncePostIds)})");
+                    }
                 }
                 catch (Exception e) when (e is FeedFetchException or FeedFormatException)
                 {

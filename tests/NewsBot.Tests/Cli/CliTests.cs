@@ -146,6 +146,35 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task PollSaysWhichNewPostsItDidNotAnnounce()
+    {
+        var feed = Path.Combine(host.DataDirectory, "feed.xml");
+        File.Copy(TestPaths.Fixture("feeds/blogger-page1.xml"), feed);
+        host.Configuration["NewsBot:Feeds:0:Name"] = "harbour";
+        host.Configuration["NewsBot:Feeds:0:Url"] = feed;
+        host.Configuration["NewsBot:Feeds:0:Backfill"] = "false";
+
+        var (_, first, _) = await host.RunCliAsync("feeds", "poll");
+        File.WriteAllText(feed, File.ReadAllText(feed).Replace("<entry>", """
+            <entry>
+              <id>tag:blogger.com,1999:blog-1111222233334444.post-5000</id>
+              <published>2024-07-06T09:00:00.000+09:00</published>
+              <title type='text'>A New Post</title>
+              <content type='html'>&lt;p&gt;News.&lt;/p&gt;</content>
+            </entry>
+            <entry>
+            """, StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(feed, DateTime.UtcNow.AddMinutes(1));
+        var (exitCode, second, _) = await host.RunCliAsync("feeds", "poll");
+
+        Assert.Contains("harbour: 2 new", first);
+        Assert.DoesNotContain("not announced", first);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("harbour: 1 new", second);
+        Assert.Matches(@"harbour: 1 new post\(s\) not announced; send one with `send post <id>` \(ids \d+\)", second);
+    }
+
+    [Fact]
     public async Task AnOutOfRangeCountIsRefused()
     {
         var (exitCode, _, error) = await host.RunCliAsync("posts", "latest", "-n", "0");
