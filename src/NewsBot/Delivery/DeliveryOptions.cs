@@ -1,4 +1,4 @@
-using Cronos;
+using NewsBot.Jobs;
 
 namespace NewsBot.Delivery;
 
@@ -36,7 +36,7 @@ public sealed class DeliveryOptions
 
         foreach (var (key, cron) in new (string, string)[] { ("DailyCron", DailyCron), ("WeeklyCron", WeeklyCron) })
         {
-            if (!IsValidCron(cron))
+            if (!CronSchedule.IsValid(cron))
             {
                 yield return $"{Section}:{key} '{cron}' is not a cron expression (five fields, e.g. '0 7 * * *')";
             }
@@ -53,20 +53,6 @@ public sealed class DeliveryOptions
             {
                 yield return $"{Section}:{key} {rate} must be a positive number";
             }
-        }
-    }
-
-    private static bool IsValidCron(string cron)
-    {
-        var format = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        try
-        {
-            CronExpression.Parse(cron, format);
-            return true;
-        }
-        catch (CronFormatException)
-        {
-            return false;
         }
     }
 }

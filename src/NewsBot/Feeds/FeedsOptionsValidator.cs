@@ -1,6 +1,6 @@
-using Cronos;
-
 using Microsoft.Extensions.Options;
+
+using NewsBot.Jobs;
 
 namespace NewsBot.Feeds;
 
@@ -38,7 +38,7 @@ public sealed class FeedsOptionsValidator : IValidateOptions<FeedsOptions>
                 yield return $"{key}:Url '{feed.Url}' is not an http(s) URL, a file:// URI or a file path";
             }
 
-            if (!IsValidCron(feed.Cron))
+            if (!CronSchedule.IsValid(feed.Cron))
             {
                 yield return $"{key}:Cron '{feed.Cron}' is not a cron expression (five fields, e.g. '*/10 * * * *')";
             }
@@ -90,20 +90,5 @@ public sealed class FeedsOptionsValidator : IValidateOptions<FeedsOptions>
 
         // A path: absolute or relative to the working directory; it need not exist yet (a poll reports that).
         return !url.Contains("://", StringComparison.Ordinal) && url.IndexOfAny(Path.GetInvalidPathChars()) < 0;
-    }
-
-    private static bool IsValidCron(string cron)
-    {
-        // Hangfire takes five fields, or six with seconds first.
-        var format = cron.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard;
-        try
-        {
-            CronExpression.Parse(cron, format);
-            return true;
-        }
-        catch (CronFormatException)
-        {
-            return false;
-        }
     }
 }
