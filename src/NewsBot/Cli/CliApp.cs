@@ -46,15 +46,21 @@ public static class CliApp
     public static IServiceProvider BuildServices(IDictionary<string, string?>? configuration)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        // The CLI prints its own progress; the log (stderr) carries only warnings and errors, whatever appsettings.json
+        // asks of the service. Hangfire's own shutdown notice is noise for a command that stops its server on purpose.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Logging:LogLevel:Hangfire"] = "Error",
+        });
         if (configuration is not null)
         {
             builder.Configuration.AddInMemoryCollection(configuration);
         }
 
-        // The CLI prints its own progress; only warnings and errors go to the log (stderr).
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddStorage();
         builder.AddTopics();
         builder.AddPosts();
