@@ -1,5 +1,7 @@
 using Hangfire;
 
+using Microsoft.Extensions.Options;
+
 using NewsBot.Subscribers;
 using NewsBot.Templates;
 
@@ -13,7 +15,7 @@ public sealed class DispatchJob(
     DeliveryStore store,
     SubscriberStore subscribers,
     IEnumerable<IChannel> channels,
-    IConfiguration configuration,
+    IOptions<TemplateOptions> templateOptions,
     ILogger<DispatchJob> logger)
 {
     public const string SuppressedReason = "suppressed";
@@ -68,7 +70,7 @@ public sealed class DispatchJob(
         }
 
         // Signed links come with the email issue; until then the subscriber id alone names the preferences.
-        var baseUrl = (configuration["NewsBot:Templates:PublicBaseUrl"] ?? "http://localhost:5080").TrimEnd('/');
+        var baseUrl = templateOptions.Value.PublicBaseUrl.TrimEnd('/');
         var sentTo = new HashSet<long>();
         var failed = 0;
         var done = 0;
