@@ -31,6 +31,7 @@ public sealed class BotCommands(
     public const int MaxArgumentLength = 200;
     public const int DefaultLatest = 5;
     public const int MaxLatest = 20;
+    public const int MaxCommandLength = 32;
 
     private const int ListCount = 20;
     private const int StatsSends = 5;
@@ -150,9 +151,12 @@ public sealed class BotCommands(
             case "stats":
                 return await StatsAsync(ct);
             case "send":
-                return await SendAsync(argument, ct);
+                return await SendAsync(argument, message.FromUserId, ct);
             case "preview":
                 return await PreviewAsync(argument, ct);
+            // Bot API BotCommand: a command is 1-32 characters, so a longer word is not echoed back.
+            case { Length: 0 or > MaxCommandLength }:
+                return Reply("That is not a command I know. Send /help for the commands.");
             default:
                 return Reply($"I do not know /{HtmlText.Escape(command)}. Send /help for the commands.");
         }
@@ -202,8 +206,7 @@ public sealed class BotCommands(
             """);
         if (isAdmin)
         {
-            text.Append("""
-
+            text.Append("\n\n").Append("""
                 <b>Admin</b>
                 /stats - subscribers, posts and the latest sends
                 /send latest|&lt;post id&gt; - send a post to its subscribers, after a confirmation
@@ -245,7 +248,7 @@ public sealed class BotCommands(
         var footer = subscriber is null
             ? "Not subscribed yet: tap a topic, or /start."
             : mine.Count == 0 ? "You get every topic; tap one to get only the topics you pick." : "✅ = yours. Tap to add or remove.";
-        return new BotReply(Fit("<b>Topics</b>", lines, footer), TopicKeyboard(mine, includeAll: mine.Count > 0));
+        return new BotReply(Fit("<b>Topics</b>", lines, footer, "\n"), TopicKeyboard(mine, includeAll: mine.Count > 0));
     }
 
     private async Task<BotReply> SubscribeAsync(IncomingMessage message, string argument, CancellationToken ct)
@@ -397,7 +400,7 @@ public sealed class BotCommands(
         return lines.Count == 0 ? Reply(header + "\nnone yet") : Reply(Fit(header, lines, null));
     }
 
-    private async Task<BotReply> SendAsync(string argument, CancellationToken ct)
+    private async Task<BotReply> SendAsync(string argument, long userId, CancellationToken ct)
     {
         long postId;
         if (argument.Equals("latest", StringComparison.OrdinalIgnoreCase))
@@ -421,7 +424,12 @@ public sealed class BotCommands(
             return Reply($"There is no post {postId}.");
         }
 
-        var plan = await admin.CreateSendAsync(new AdminSendRequest("post", postId, null, null, null, DryRun: true), "telegram-dry-run", ct);
+        var plan = await admin.CreateSendAsync(new AdminSendRequest("post", postId, null, null, null, DryRun: true), RequestedBy(userId), ct);
+        if (plan.Audience.Values.Sum() == 0)
+        {
+            return Reply($"No subscriber would get {PostLink(post)} (post {postId}): nothing to send.");
+        }
+
         return new BotReply(
             $"Send {PostLink(post)} (post {postId}) to {Audience(plan.Audience)}? Done by about {Eta(plan.Eta)}.\nNothing is sent until you confirm.",
             [[new InlineButton("Confirm send", $"send:{postId}")]]);
@@ -474,14 +482,14 @@ public sealed class BotCommands(
     /// The header, then as many whole entries as fit in <see cref="MaxLength"/> visible characters, then
     /// "…and N more" for the rest.
     /// </summary>
-    private static string Fit(string header, IReadOnlyList<string> entries, string? footer)
+    private static string Fit(string header, IReadOnlyList<string> entries, string? footer, string separator = "\n\n")
     {
         var tail = footer is null ? "" : "\n\n" + footer;
         var builder = new StringBuilder(header);
         var length = HtmlText.VisibleLength(header) + HtmlText.VisibleLength(tail);
         for (var i = 0; i < entries.Count; i++)
         {
-            var entry = "\n\n" + entries[i];
+            var entry = (i == 0 ? "\n\n" : separator) + entries[i];
             var more = i + 1 < entries.Count ? $"\n\n…and {entries.Count - i - 1} more" : "";
             var entryLength = HtmlText.VisibleLength(entry);
             if (length + entryLength + more.Length > MaxLength)

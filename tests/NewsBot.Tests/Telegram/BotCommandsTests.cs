@@ -118,7 +118,7 @@ public sealed class BotCommandsTests : IDisposable
 
         Assert.Contains("nuclear", reply.Text);
         Assert.Equal(["nuclear"], (await FindAsync(services, Chat))!.Topics);
-        Assert.Contains("✅ nuclear", list.Text);
+        Assert.Contains("• sanctions\n✅ nuclear\n", list.Text);
         Assert.Contains("unsub:nuclear", list.Keyboard!.SelectMany(r => r).Select(b => b.CallbackData));
     }
 
@@ -236,10 +236,13 @@ public sealed class BotCommandsTests : IDisposable
         var preview = await SingleAsync(bot, Admin($"/preview {latest.Id}"));
         var missing = await SingleAsync(bot, Admin("/preview 999999"));
         var notNumber = await SingleAsync(bot, Admin("/send soon"));
+        var nobody = await SingleAsync(bot, Admin("/send latest"));
 
         Assert.Contains(HtmlText.Escape(latest.Title), preview.Text);
         Assert.Contains("999999", missing.Text);
         Assert.Contains("/send latest", notNumber.Text);
+        Assert.Contains("No subscriber would get", nobody.Text);
+        Assert.Null(nobody.Keyboard);
     }
 
     [Fact]
@@ -252,6 +255,7 @@ public sealed class BotCommandsTests : IDisposable
         var empty = await SingleAsync(bot, Private("/search"));
         var overlong = await SingleAsync(bot, Private("/search " + new string('x', 201)));
         var plain = await SingleAsync(bot, Private("hello"));
+        var longWord = await SingleAsync(bot, Private("/" + new string('y', 5000)));
 
         Assert.Contains("I do not know /frobnicate", unknown.Text);
         Assert.Contains("/latest", help.Text);
@@ -260,6 +264,8 @@ public sealed class BotCommandsTests : IDisposable
         Assert.Contains("Search for what?", empty.Text);
         Assert.Contains("at most 200 characters", overlong.Text);
         Assert.Contains("/help", plain.Text);
+        Assert.Contains("not a command I know", longWord.Text);
+        Assert.DoesNotContain("yyy", longWord.Text);
     }
 
     [Fact]
