@@ -113,6 +113,13 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         return sends.Count == 0 ? null : sends[0];
     }
 
+    /// <summary>The newest real sends (dry runs are never stored), newest first.</summary>
+    public Task<IReadOnlyList<SendRecord>> ListLatestSendsAsync(int count, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return ReadSendsAsync($"SELECT {SendColumns} FROM sends WHERE dry_run = 0 ORDER BY id DESC LIMIT @count", count, ct, "count");
+    }
+
     /// <summary>Sends that are not finished: still planning (planned_at null) or with rows left to send.</summary>
     public Task<IReadOnlyList<SendRecord>> ListUnfinishedSendsAsync(CancellationToken ct) =>
         ReadSendsAsync($"SELECT {SendColumns} FROM sends WHERE finished_at IS NULL AND dry_run = 0 ORDER BY id", null, ct);
@@ -394,13 +401,13 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         }
     }
 
-    private async Task<IReadOnlyList<SendRecord>> ReadSendsAsync(string sql, long? id, CancellationToken ct)
+    private async Task<IReadOnlyList<SendRecord>> ReadSendsAsync(string sql, long? id, CancellationToken ct, string parameter = "id")
     {
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand(sql);
         if (id is not null)
         {
-            command.AddParameter("id", id);
+            command.AddParameter(parameter, id);
         }
 
         await using var reader = await command.ExecuteReaderAsync(ct);

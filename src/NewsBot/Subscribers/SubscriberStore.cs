@@ -74,6 +74,25 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         return found.Count == 0 ? null : found[0];
     }
 
+    /// <summary>The subscriber holding <paramref name="address"/> on <paramref name="channel"/>, whatever its status; null when none does.</summary>
+    /// <exception cref="SubscriberException">The address is not one of that channel.</exception>
+    public async Task<Subscriber?> FindByAddressAsync(string channel, string address, CancellationToken ct)
+    {
+        var normalized = NormalizeAddress(channel, address);
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand(
+            "SELECT subscriber_id FROM subscriber_channels WHERE channel = @channel AND address = @address");
+        command.AddParameter("channel", channel);
+        command.AddParameter("address", normalized);
+        if (await command.ExecuteScalarAsync(ct) is not long id)
+        {
+            return null;
+        }
+
+        var found = await ReadSubscribersAsync(connection, "WHERE id = @id", id, 1, ct);
+        return found.Count == 0 ? null : found[0];
+    }
+
     /// <summary>Subscribers by id, the <paramref name="limit"/> after <paramref name="afterId"/> (0 for the first page).</summary>
     public async Task<IReadOnlyList<Subscriber>> ListAsync(int limit, long afterId, CancellationToken ct)
     {

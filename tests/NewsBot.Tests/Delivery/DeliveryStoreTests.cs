@@ -130,6 +130,22 @@ public sealed class DeliveryStoreTests : IDisposable
         Assert.Equal(all[1].FirstId, rest[0].FirstId);
     }
 
+    [Fact]
+    public async Task ListLatestSendsAsync_NewestFirstAtMostCount()
+    {
+        var (store, first) = await CreateSendAsync();
+        var second = await store.CreateSendAsync("digest", null, Cadence.Daily, Channels.All, null, false, "admin", null, Ct);
+        var third = await store.CreateSendAsync("digest", null, Cadence.Weekly, Channels.All, null, false, "admin", null, Ct);
+
+        var two = await store.ListLatestSendsAsync(2, Ct);
+        var all = await store.ListLatestSendsAsync(10, Ct);
+
+        Assert.Equal([third!.Value, second!.Value], two.Select(s => s.Id));
+        Assert.Equal([third.Value, second.Value, first], all.Select(s => s.Id));
+        Assert.Equal(Cadence.Weekly, two[0].Cadence);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.ListLatestSendsAsync(0, Ct));
+    }
+
     private async Task<(DeliveryStore Store, long SendId)> CreateSendAsync()
     {
         _harness = await DeliveryHarness.CreateAsync();

@@ -41,6 +41,26 @@ public sealed class SubscriberStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task FindByAddressAsync_FindsTheSubscriberOfAnAddressWhateverItsStatus()
+    {
+        var store = await CreateStoreAsync();
+        await store.AddAsync(new NewSubscriber("other@example.org", 5, [], Cadence.Instant), Ct);
+        var id = await store.AddAsync(new NewSubscriber("bob@example.org", -1009, ["nuclear"], Cadence.Weekly), Ct);
+        await store.SetChannelStatusAsync(Channels.Telegram, "-1009", ChannelStatus.Unsubscribed, Ct);
+
+        var byChat = await store.FindByAddressAsync(Channels.Telegram, " -1009 ", Ct);
+        var byEmail = await store.FindByAddressAsync(Channels.Email, "BOB@example.org", Ct);
+
+        Assert.Equal(id, byChat!.Id);
+        Assert.Equal(["nuclear"], byChat.Topics);
+        Assert.Contains(new SubscriberChannel("telegram", "-1009", ChannelStatus.Unsubscribed), byChat.Channels);
+        Assert.Equal(id, byEmail!.Id);
+        Assert.Null(await store.FindByAddressAsync(Channels.Telegram, "-1010", Ct));
+        var bad = await Assert.ThrowsAsync<SubscriberException>(() => store.FindByAddressAsync(Channels.Telegram, "abc", Ct));
+        Assert.Contains("'abc'", bad.Message);
+    }
+
+    [Fact]
     public async Task ListAsync_PagesByIdAfterTheGivenOne()
     {
         var store = await CreateStoreAsync();
