@@ -145,7 +145,7 @@ public sealed partial class FakeBotApi : IAsyncDisposable
         }
     }
 
-    /// <summary>The next <paramref name="count"/> sendMessage requests fail with <paramref name="statusCode"/> (a 5xx).</summary>
+    /// <summary>The next <paramref name="count"/> sendMessage requests fail with <paramref name="statusCode"/> (a 5xx, or 429 with retry_after 1).</summary>
     public void FailNextSends(int count, int statusCode = 500)
     {
         lock (_gate)
@@ -464,6 +464,13 @@ public sealed partial class FakeBotApi : IAsyncDisposable
             {
                 retryAfter = TakeSendSlot(chatId);
             }
+        }
+
+        if (failure is 429)
+        {
+            Interlocked.Increment(ref _tooManyRequests);
+            await WriteErrorAsync(context, 429, "Too Many Requests: retry after 1", new JsonObject { ["retry_after"] = 1 });
+            return;
         }
 
         if (failure is { } status)
