@@ -36,9 +36,21 @@ public sealed partial class FakeBotApi : IAsyncDisposable
 
     private static readonly Dictionary<string, string?> EntityTypes = new(StringComparer.Ordinal)
     {
-        ["b"] = "bold", ["strong"] = "bold", ["i"] = "italic", ["em"] = "italic", ["u"] = "underline", ["ins"] = "underline",
-        ["s"] = "strikethrough", ["strike"] = "strikethrough", ["del"] = "strikethrough", ["a"] = "text_link",
-        ["code"] = "code", ["pre"] = "pre", ["blockquote"] = "blockquote", ["tg-spoiler"] = "spoiler", ["span"] = "spoiler",
+        ["b"] = "bold",
+        ["strong"] = "bold",
+        ["i"] = "italic",
+        ["em"] = "italic",
+        ["u"] = "underline",
+        ["ins"] = "underline",
+        ["s"] = "strikethrough",
+        ["strike"] = "strikethrough",
+        ["del"] = "strikethrough",
+        ["a"] = "text_link",
+        ["code"] = "code",
+        ["pre"] = "pre",
+        ["blockquote"] = "blockquote",
+        ["tg-spoiler"] = "spoiler",
+        ["span"] = "spoiler",
         ["tg-emoji"] = "custom_emoji",
     };
 
