@@ -9,6 +9,7 @@ namespace NewsBot.Benchmarks;
 /// <c>-- subscribers [count] [pageSize]</c>: seeding and streaming subscribers;
 /// <c>-- personalise [N]</c>: a templated email digest personalised for N subscribers;
 /// <c>-- plan [n]</c>: planning a post send to n subscribers;
+/// <c>-- telegram [seconds]</c>: the Telegram channel against the fake Bot API, unthrottled and at Telegram's 30/s;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -33,6 +34,9 @@ public static class BenchmarkProgram
                 break;
             case "plan":
                 await PlanningHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+                break;
+            case "telegram":
+                await Telegram.TelegramHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);

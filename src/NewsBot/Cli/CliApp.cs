@@ -7,6 +7,7 @@ using NewsBot.Jobs;
 using NewsBot.Posts;
 using NewsBot.Storage;
 using NewsBot.Subscribers;
+using NewsBot.Telegram;
 using NewsBot.Templates;
 using NewsBot.Topics;
 
@@ -68,6 +69,8 @@ public static class CliApp
         builder.AddFeeds();
         builder.AddTemplates();
         builder.AddDelivery();
+        // After AddDelivery: the Telegram channel replaces the outbox's (the last registration of a name wins).
+        builder.AddTelegram();
         builder.AddJobs();
         builder.AddAdmin();
         var services = builder.Build().Services;

@@ -130,6 +130,46 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Moves a channel to a new address, keeping its subscriber, status and history: a Telegram group upgraded to a
+    /// supergroup gets a new chat id (Bot API ResponseParameters.migrate_to_chat_id).
+    /// </summary>
+    /// <exception cref="SubscriberException">An address is invalid, no subscriber has the old one, or another has the new one.</exception>
+    public async Task RekeyAddressAsync(string channel, string oldAddress, string newAddress, CancellationToken ct)
+    {
+        var from = NormalizeAddress(channel, oldAddress);
+        var to = NormalizeAddress(channel, newAddress);
+        await using var connection = await db.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var owner = connection.CreateCommand(
+            "SELECT subscriber_id FROM subscriber_channels WHERE channel = @channel AND address = @address", transaction))
+        {
+            owner.AddParameter("channel", channel);
+            owner.AddParameter("address", to);
+            if (from != to && await owner.ExecuteScalarAsync(ct) is { } taken)
+            {
+                throw new SubscriberException($"{channel} '{to}' already belongs to subscriber {taken}; '{from}' keeps its address");
+            }
+        }
+
+        await using (var update = connection.CreateCommand("""
+            UPDATE subscriber_channels SET address = @to, status_changed_at = @now
+            WHERE channel = @channel AND address = @from
+            """, transaction))
+        {
+            update.AddParameter("to", to);
+            update.AddParameter("now", time.GetUtcNow());
+            update.AddParameter("channel", channel);
+            update.AddParameter("from", from);
+            if (await update.ExecuteNonQueryAsync(ct) == 0)
+            {
+                throw new SubscriberException($"{channel} '{from}' belongs to no subscriber");
+            }
+        }
+
+        await transaction.CommitAsync(ct);
+    }
+
     /// <summary>Replaces the subscriber's topics; an empty list means all topics.</summary>
     public async Task SetTopicsAsync(long id, IReadOnlyList<string> topics, CancellationToken ct)
     {

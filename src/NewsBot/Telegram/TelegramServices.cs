@@ -1,16 +1,32 @@
+using Microsoft.Extensions.Options;
+
+using NewsBot.Delivery;
+
 namespace NewsBot.Telegram;
 
 public static class TelegramServices
 {
-    /// <summary>Telegram stays off until <c>NewsBot:Telegram:BotToken</c> is set; the start log says so once.</summary>
+    /// <summary>
+    /// The <c>NewsBot:Telegram</c> options, and the Telegram channel when <c>NewsBot:Telegram:BotToken</c> is set.
+    /// Call after <c>AddDelivery</c>: the last channel registered under a name wins, so this one replaces the outbox.
+    /// Without a token the start log says once that Telegram is off.
+    /// </summary>
     public static IHostApplicationBuilder AddTelegram(this IHostApplicationBuilder builder)
     {
-        var token = builder.Configuration["NewsBot:Telegram:BotToken"];
-        builder.Services.AddSingleton<IHostedService>(sp => new StartupNotice(
-            sp.GetRequiredService<ILogger<StartupNotice>>(),
-            string.IsNullOrWhiteSpace(token)
-                ? "Telegram is off: set NewsBot:Telegram:BotToken (env NewsBot__Telegram__BotToken) to turn it on"
-                : "Telegram bot token is set; the Telegram channel arrives with the Telegram issue and sends nothing yet"));
+        builder.Services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramOptionsValidator>();
+        var token = builder.Configuration[TelegramOptions.Section + ":BotToken"];
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            builder.Services.AddSingleton<IHostedService>(sp => new StartupNotice(
+                sp.GetRequiredService<ILogger<StartupNotice>>(),
+                "Telegram is off: set NewsBot:Telegram:BotToken (env NewsBot__Telegram__BotToken) to turn it on"));
+            return builder;
+        }
+
+        // One instance for the process: the Bot API's limits are per bot, whatever the number of dispatch jobs.
+        builder.Services.AddSingleton<TelegramChannel>();
+        builder.Services.AddSingleton<IChannel>(sp => sp.GetRequiredService<TelegramChannel>());
         return builder;
     }
 }

@@ -244,6 +244,26 @@ public sealed class SubscriberStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task RekeyAddressAsync_MovesTheChannelAndRefusesATakenOrUnknownAddress()
+    {
+        var store = await CreateStoreAsync();
+        var group = await store.AddAsync(new NewSubscriber("g@example.org", -4001, [], Cadence.Instant), Ct);
+        await store.AddAsync(new NewSubscriber(null, -1000000000077, [], Cadence.Instant), Ct);
+
+        await store.RekeyAddressAsync("telegram", "-4001", "-1000000004001", Ct);
+        var taken = await Assert.ThrowsAsync<SubscriberException>(
+            () => store.RekeyAddressAsync("telegram", "-1000000004001", "-1000000000077", Ct));
+        var unknown = await Assert.ThrowsAsync<SubscriberException>(
+            () => store.RekeyAddressAsync("telegram", "-4001", "-1000000004002", Ct));
+
+        Assert.Equal(
+            [new SubscriberChannel("email", "g@example.org", ChannelStatus.Active), new SubscriberChannel("telegram", "-1000000004001", ChannelStatus.Active)],
+            (await store.GetAsync(group, Ct))!.Channels);
+        Assert.Equal("telegram '-1000000000077' already belongs to subscriber 2; '-1000000004001' keeps its address", taken.Message);
+        Assert.Equal("telegram '-4001' belongs to no subscriber", unknown.Message);
+    }
+
+    [Fact]
     public async Task SetTopicsCadenceAndDigest_ChangeWhatTheStoreReturns()
     {
         var store = await CreateStoreAsync();

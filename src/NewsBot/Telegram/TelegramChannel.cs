@@ -1,0 +1,143 @@
+using System.Globalization;
+
+using Microsoft.Extensions.Options;
+
+using NewsBot.Delivery;
+using NewsBot.Subscribers;
+
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+
+namespace NewsBot.Telegram;
+
+/// <summary>
+/// Sends each message with the Bot API's <c>sendMessage</c> (parse_mode HTML) within the limits of one
+/// <see cref="SendLane"/>, and turns Telegram's answers into ledger outcomes: a blocked bot or a missing chat marks
+/// the subscriber's channel blocked, a group upgraded to a supergroup is re-keyed and sent to once more, a 429
+/// pauses the whole lane and the message is tried again (at most <see cref="MaxTries"/> times).
+/// </summary>
+public sealed class TelegramChannel : IChannel, IDisposable
+{
+    public const int MaxTries = 3;
+
+    private readonly HttpClient _http;
+    private readonly TelegramBotClient _client;
+    private readonly LinkPreviewOptions _linkPreview;
+    private readonly SubscriberStore _subscribers;
+    private readonly ILogger<TelegramChannel> _logger;
+
+    public TelegramChannel(IOptions<TelegramOptions> options, SubscriberStore subscribers, TimeProvider time, ILogger<TelegramChannel> logger)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            throw new InvalidOperationException($"{TelegramOptions.Section}:BotToken is not set; the Telegram channel needs it.");
+        }
+
+        _http = new HttpClient { Timeout = settings.RequestTimeout };
+        // Telegram.Bot waits out a 429 by itself by default; RetryCount 0 hands every 429 to the lane, which pauses all chats.
+        _client = new TelegramBotClient(new TelegramBotClientOptions(settings.BotToken!, settings.ApiBaseUrl) { RetryCount = 0 }, _http);
+        _linkPreview = new LinkPreviewOptions { IsDisabled = !settings.LinkPreviews };
+        Lane = new SendLane(time, settings.GlobalMessagesPerSecond, settings.PerChatInterval, settings.GroupMessagesPerMinute);
+        _subscribers = subscribers;
+        _logger = logger;
+    }
+
+    public string Name => Channels.Telegram;
+
+    public SendLane Lane { get; }
+
+    public async Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
+    {
+        if (!long.TryParse(message.Address, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) || chatId == 0)
+        {
+            return new ChannelResult(ChannelOutcome.FailedPermanent, $"'{message.Address}' is not a Telegram chat id");
+        }
+
+        var address = message.Address;
+        var migrated = false;
+        var lastError = "";
+        for (var tries = 0; tries < MaxTries;)
+        {
+            await Lane.WaitAsync(chatId, ct);
+            tries++;
+            try
+            {
+                await _client.SendMessage(chatId, message.Body, ParseMode.Html, linkPreviewOptions: _linkPreview, cancellationToken: ct);
+                return ChannelResult.Sent;
+            }
+            catch (ApiRequestException e) when (e.ErrorCode == 429)
+            {
+                // Bot API: "parameters.retry_after: the number of seconds left to wait before the request can be repeated".
+                var retryAfter = TimeSpan.FromSeconds(Math.Max(1, e.Parameters?.RetryAfter ?? 1));
+                Lane.Pause(retryAfter);
+                lastError = e.Message;
+                _logger.LogWarning("Telegram said 429 for chat {ChatId}; every send pauses for {RetryAfter}", chatId, retryAfter);
+            }
+            catch (ApiRequestException e) when (e.Parameters?.MigrateToChatId is long newId && !migrated)
+            {
+                // Bot API ResponseParameters.migrate_to_chat_id: "The group has been migrated to a supergroup with the
+                // specified identifier". The old id never works again.
+                migrated = true;
+                tries--;
+                var newAddress = newId.ToString(CultureInfo.InvariantCulture);
+                try
+                {
+                    await _subscribers.RekeyAddressAsync(Channels.Telegram, address, newAddress, CancellationToken.None);
+                }
+                catch (SubscriberException rekey)
+                {
+                    // A test send or an address no subscriber has: the group still gets the message at its new id.
+                    _logger.LogWarning("Telegram chat {ChatId} moved to {NewId}; not re-keyed: {Reason}", chatId, newId, rekey.Message);
+                }
+
+                chatId = newId;
+                address = newAddress;
+            }
+            catch (ApiRequestException e) when (e.ErrorCode == 403 || (e.ErrorCode == 400 && e.Message.Contains("chat not found", StringComparison.OrdinalIgnoreCase)))
+            {
+                await MarkBlockedAsync(address, e.Message);
+                return new ChannelResult(ChannelOutcome.FailedPermanent, e.Message);
+            }
+            catch (ApiRequestException e) when (e.ErrorCode == 400)
+            {
+                // "can't parse entities", "message is too long", "message text is empty": sending again changes nothing.
+                return new ChannelResult(ChannelOutcome.FailedPermanent, e.Message);
+            }
+            catch (ApiRequestException e)
+            {
+                return new ChannelResult(ChannelOutcome.FailedTransient, $"{e.ErrorCode}: {e.Message}");
+            }
+            catch (RequestException e)
+            {
+                // Network failures, timeouts and answers that are not Bot API JSON (a proxy's 502 page).
+                return new ChannelResult(ChannelOutcome.FailedTransient, Describe(e));
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                return new ChannelResult(ChannelOutcome.FailedTransient, Describe(e));
+            }
+        }
+
+        return new ChannelResult(ChannelOutcome.FailedTransient, $"{MaxTries} tries, each refused with 429: {lastError}");
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task MarkBlockedAsync(string address, string reason)
+    {
+        try
+        {
+            await _subscribers.SetChannelStatusAsync(Channels.Telegram, address, ChannelStatus.Blocked, CancellationToken.None);
+        }
+        catch (SubscriberException e)
+        {
+            _logger.LogWarning("Telegram chat {Address} refused the bot ({Reason}) but is no subscriber's: {Error}", address, reason, e.Message);
+        }
+    }
+
+    private static string Describe(Exception e) =>
+        e.InnerException is { } inner ? $"{e.Message}: {inner.GetType().Name}: {inner.Message}" : e.Message;
+}
