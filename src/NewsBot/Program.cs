@@ -38,6 +38,7 @@ public partial class Program
         builder.AddDeliverySchedule();
         builder.AddAdmin();
         builder.AddTelegram();
+        builder.AddTelegramBot();
         builder.AddEmail();
 
         var app = builder.Build();

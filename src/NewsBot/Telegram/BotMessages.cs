@@ -22,4 +22,7 @@ public sealed class TelegramBotOptions
 
     /// <summary>Chats allowed the admin commands (<c>/stats</c>, <c>/send</c>, <c>/preview</c>).</summary>
     public List<long> AdminChatIds { get; set; } = [];
+
+    /// <summary>How long one getUpdates call waits for news (Bot API: long polling timeout, in seconds).</summary>
+    public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(25);
 }

@@ -29,4 +29,20 @@ public static class TelegramServices
         builder.Services.AddSingleton<IChannel>(sp => sp.GetRequiredService<TelegramChannel>());
         return builder;
     }
+
+    /// <summary>
+    /// The bot that answers commands, by long polling, when a token is set. Only the service runs it: a CLI verb
+    /// must not take updates meant for the service.
+    /// </summary>
+    public static IHostApplicationBuilder AddTelegramBot(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TelegramBotOptions>().BindConfiguration(TelegramOptions.Section);
+        builder.Services.AddTransient<BotCommands>();
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[TelegramOptions.Section + ":BotToken"]))
+        {
+            builder.Services.AddHostedService<TelegramBot>();
+        }
+
+        return builder;
+    }
 }

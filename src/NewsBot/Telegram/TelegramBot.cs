@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Options;
+
+using NewsBot.Subscribers;
+
+using Telegram.Bot;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+using Telegram.Bot.Types.ReplyMarkups;
+
+namespace NewsBot.Telegram;
+
+/// <summary>
+/// The bot's side of the conversation, by long polling (no public URL needed): read updates with
+/// <c>getUpdates</c>, answer commands through <see cref="BotCommands"/>, and keep chat statuses current from
+/// <c>my_chat_member</c> so a chat that blocked the bot is marked before a send fails. Replies share the Telegram
+/// channel's lane, so they count against the same per-bot and per-chat limits as deliveries.
+/// </summary>
+public sealed class TelegramBot(
+    IOptions<TelegramOptions> options,
+    IOptions<TelegramBotOptions> botOptions,
+    TelegramChannel channel,
+    IServiceProvider services,
+    SubscriberStore subscribers,
+    ILogger<TelegramBot> logger) : BackgroundService
+{
+    /// <summary>The command menu (Bot API setMyCommands: 1-32 lower-case characters, descriptions 1-256).</summary>
+    public static IReadOnlyList<BotCommand> Menu { get; } =
+    [
+        new() { Command = "start", Description = "Subscribe and choose topics" },
+        new() { Command = "latest", Description = "The newest posts: /latest 10" },
+        new() { Command = "topic", Description = "Posts on a topic or words: /topic sanctions" },
+        new() { Command = "topics", Description = "All topics, with subscribe buttons" },
+        new() { Command = "search", Description = "Search all posts: /search nuclear waste" },
+        new() { Command = "subscribe", Description = "Follow a topic: /subscribe russia" },
+        new() { Command = "unsubscribe", Description = "Stop following a topic" },
+        new() { Command = "digest", Description = "instant, daily, weekly or off" },
+        new() { Command = "settings", Description = "Your topics and cadence" },
+        new() { Command = "stop", Description = "Stop all messages" },
+        new() { Command = "help", Description = "What this bot can do" },
+    ];
+
+    private static readonly UpdateType[] Wanted = [UpdateType.Message, UpdateType.CallbackQuery, UpdateType.MyChatMember];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var poll = botOptions.Value.PollTimeout;
+        using var http = new HttpClient { Timeout = poll + settings.RequestTimeout };
+        var client = new TelegramBotClient(new TelegramBotClientOptions(settings.BotToken!, settings.ApiBaseUrl) { RetryCount = 0 }, http);
+        var offset = 0;
+        var failures = 0;
+        var ready = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!ready)
+                {
+                    // A webhook left set makes getUpdates fail with 409 (Bot API: getUpdates).
+                    await client.DeleteWebhook(dropPendingUpdates: false, stoppingToken);
+                    await client.SetMyCommands(Menu, cancellationToken: stoppingToken);
+                    ready = true;
+                    logger.LogInformation("Telegram bot is polling {BaseUrl} for updates", settings.ApiBaseUrl);
+                }
+
+                var updates = await client.GetUpdates(offset, 100, (int)poll.TotalSeconds, Wanted, stoppingToken);
+                failures = 0;
+                foreach (var update in updates)
+                {
+                    // Bot API: an update is confirmed by asking for a higher offset, so each is handled once.
+                    offset = update.Id + 1;
+                    await HandleUpdateAsync(client, update, stoppingToken);
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                failures++;
+                var wait = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
+                logger.LogWarning("Telegram polling failed ({Failures} in a row), retrying in {Wait}: {Error}", failures, wait, e.Message);
+                await Task.Delay(wait, stoppingToken);
+            }
+        }
+    }
+
+    private async Task HandleUpdateAsync(TelegramBotClient client, Update update, CancellationToken ct)
+    {
+        try
+        {
+            var commands = services.GetRequiredService<BotCommands>();
+            switch (update)
+            {
+                case { Message: { Text: { } text, Chat: var chat, From: { } from } }:
+                    var message = new IncomingMessage(chat.Id, ChatTypeName(chat.Type), from.Id, from.Username, text, await IsChatAdminAsync(client, chat, from.Id, ct));
+                    foreach (var reply in await commands.HandleAsync(message, ct))
+                    {
+                        await ReplyAsync(client, chat.Id, reply, ct);
+                    }
+
+                    break;
+                case { CallbackQuery: { Data: { } data, Message: { Chat: var chat }, From: var from } query }:
+                    var answer = await commands.HandleCallbackAsync(new IncomingCallback(chat.Id, ChatTypeName(chat.Type), from.Id, data, await IsChatAdminAsync(client, chat, from.Id, ct)), ct);
+                    await client.AnswerCallbackQuery(query.Id, cancellationToken: ct);
+                    await ReplyAsync(client, chat.Id, answer, ct);
+                    break;
+                case { MyChatMember: { Chat: var chat, NewChatMember.Status: var status } }:
+                    await RecordMembershipAsync(chat.Id, status, ct);
+                    break;
+            }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // One bad update must not stop the bot; BotCommands answers expected errors itself.
+            logger.LogError(e, "Telegram update {UpdateId} could not be handled", update.Id);
+        }
+    }
+
+    private async Task ReplyAsync(TelegramBotClient client, long chatId, BotReply reply, CancellationToken ct)
+    {
+        await channel.Lane.WaitAsync(chatId, ct);
+        var keyboard = reply.Keyboard is null
+            ? null
+            : new InlineKeyboardMarkup(reply.Keyboard.Select(row => row.Select(b => InlineKeyboardButton.WithCallbackData(b.Text, b.CallbackData))));
+        await client.SendMessage(chatId, reply.Text, ParseMode.Html, replyMarkup: keyboard,
+            linkPreviewOptions: new LinkPreviewOptions { IsDisabled = reply.DisableLinkPreview }, cancellationToken: ct);
+    }
+
+    /// <summary>Bot API my_chat_member: the bot was blocked, kicked or let back in; sends follow the status.</summary>
+    private async Task RecordMembershipAsync(long chatId, ChatMemberStatus status, CancellationToken ct)
+    {
+        var address = chatId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (await subscribers.FindByAddressAsync(Channels.Telegram, address, ct) is null)
+        {
+            return;
+        }
+
+        var next = status is ChatMemberStatus.Kicked or ChatMemberStatus.Left ? ChannelStatus.Blocked : ChannelStatus.Active;
+        await subscribers.SetChannelStatusAsync(Channels.Telegram, address, next, ct);
+        logger.LogInformation("Telegram chat {ChatId} is now {Status} (my_chat_member: {MemberStatus})", chatId, next, status);
+    }
+
+    /// <summary>In groups only chat admins change the group's subscription (Bot API getChatMember).</summary>
+    private static async Task<bool> IsChatAdminAsync(TelegramBotClient client, Chat chat, long userId, CancellationToken ct)
+    {
+        if (chat.Type is not (ChatType.Group or ChatType.Supergroup))
+        {
+            return false;
+        }
+
+        var member = await client.GetChatMember(chat.Id, userId, ct);
+        return member.Status is ChatMemberStatus.Administrator or ChatMemberStatus.Creator;
+    }
+
+    private static string ChatTypeName(ChatType type) => type.ToString().ToLowerInvariant();
+}
