@@ -46,7 +46,15 @@ public static class CliApp
     /// <summary>The services every verb uses, from appsettings.json, the environment and <paramref name="configuration"/>.</summary>
     public static IServiceProvider BuildServices(IDictionary<string, string?>? configuration)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        // A verb runs for seconds: watching appsettings.json for changes would only cost an inotify instance each.
+        var hostConfiguration = new ConfigurationManager();
+        hostConfiguration.AddInMemoryCollection(new Dictionary<string, string?> { ["hostBuilder:reloadConfigOnChange"] = "false" });
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+            Configuration = hostConfiguration,
+        });
         // The CLI prints its own progress; the log (stderr) carries only warnings and errors, whatever appsettings.json
         // asks of the service. Hangfire's own shutdown notice is noise for a command that stops its server on purpose.
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
