@@ -45,6 +45,7 @@ public partial class Program
         app.MapJobs();
         app.MapHealth();
         app.MapAdminApi();
+        app.MapTelegramWebhook();
         return app;
     }
 }

@@ -25,4 +25,10 @@ public sealed class TelegramBotOptions
 
     /// <summary>How long one getUpdates call waits for news (Bot API: long polling timeout, in seconds).</summary>
     public TimeSpan PollTimeout { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The public https URL Telegram posts updates to (it reaches <c>/telegram/webhook</c>); null = long polling.</summary>
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>Bot API setWebhook secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -; required with a webhook.</summary>
+    public string? WebhookSecret { get; set; }
 }

@@ -10,8 +10,8 @@ using Telegram.Bot.Types.ReplyMarkups;
 namespace NewsBot.Telegram;
 
 /// <summary>
-/// The bot's side of the conversation, by long polling (no public URL needed): read updates with
-/// <c>getUpdates</c>, answer commands through <see cref="BotCommands"/>, and keep chat statuses current from
+/// The bot's side of the conversation, by long polling (no public URL needed) or, with
+/// <c>NewsBot:Telegram:WebhookUrl</c>, by webhook: read updates, answer commands through <see cref="BotCommands"/>, and keep chat statuses current from
 /// <c>my_chat_member</c> so a chat that blocked the bot is marked before a send fails. Replies share the Telegram
 /// channel's lane, so they count against the same per-bot and per-chat limits as deliveries.
 /// </summary>
@@ -23,6 +23,9 @@ public sealed class TelegramBot(
     SubscriberStore subscribers,
     ILogger<TelegramBot> logger) : BackgroundService
 {
+    /// <summary>Where the service takes webhook updates; <c>WebhookUrl</c> is its public address behind the proxy.</summary>
+    public const string WebhookPath = "/telegram/webhook";
+
     /// <summary>The command menu (Bot API setMyCommands: 1-32 lower-case characters, descriptions 1-256).</summary>
     public static IReadOnlyList<BotCommand> Menu { get; } =
     [
@@ -41,12 +44,56 @@ public sealed class TelegramBot(
 
     private static readonly UpdateType[] Wanted = [UpdateType.Message, UpdateType.CallbackQuery, UpdateType.MyChatMember];
 
+    private readonly HttpClient http = new() { Timeout = botOptions.Value.PollTimeout + options.Value.RequestTimeout };
+
+    private TelegramBotClient? client;
+
+    private TelegramBotClient Client => client ??= new TelegramBotClient(
+        new TelegramBotClientOptions(options.Value.BotToken!, options.Value.ApiBaseUrl) { RetryCount = 0 }, http);
+
+    public override void Dispose()
+    {
+        http.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (botOptions.Value.WebhookUrl is { } webhook)
+        {
+            await RegisterWebhookAsync(webhook, stoppingToken);
+            return;
+        }
+
+        await PollAsync(stoppingToken);
+    }
+
+    /// <summary>Bot API setWebhook: Telegram sends each update to <paramref name="url"/> with the secret in a header.</summary>
+    private async Task RegisterWebhookAsync(string url, CancellationToken ct)
+    {
+        for (var failures = 1; !ct.IsCancellationRequested; failures++)
+        {
+            try
+            {
+                await Client.SetWebhook(url, allowedUpdates: Wanted, secretToken: botOptions.Value.WebhookSecret, cancellationToken: ct);
+                await Client.SetMyCommands(Menu, cancellationToken: ct);
+                logger.LogInformation("Telegram bot takes updates by webhook at {Url}", url);
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                var wait = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
+                logger.LogWarning("Telegram setWebhook failed ({Failures} in a row), retrying in {Wait}: {Error}", failures, wait, e.Message);
+                await Task.Delay(wait, ct);
+            }
+        }
+    }
+
+    private async Task PollAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var poll = botOptions.Value.PollTimeout;
-        using var http = new HttpClient { Timeout = poll + settings.RequestTimeout };
-        var client = new TelegramBotClient(new TelegramBotClientOptions(settings.BotToken!, settings.ApiBaseUrl) { RetryCount = 0 }, http);
+        var client = Client;
         var offset = 0;
         var failures = 0;
         var ready = false;
@@ -69,7 +116,7 @@ public sealed class TelegramBot(
                 {
                     // Bot API: an update is confirmed by asking for a higher offset, so each is handled once.
                     offset = update.Id + 1;
-                    await HandleUpdateAsync(client, update, stoppingToken);
+                    await HandleUpdateAsync(update, stoppingToken);
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -82,8 +129,10 @@ public sealed class TelegramBot(
         }
     }
 
-    private async Task HandleUpdateAsync(TelegramBotClient client, Update update, CancellationToken ct)
+    /// <summary>One update, from a poll or the webhook; errors are logged, never thrown, so one bad update stops nothing.</summary>
+    public async Task HandleUpdateAsync(Update update, CancellationToken ct)
     {
+        var client = Client;
         try
         {
             var commands = services.GetRequiredService<BotCommands>();

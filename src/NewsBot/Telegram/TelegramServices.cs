@@ -1,6 +1,11 @@
+using System.Text.Json;
+
 using Microsoft.Extensions.Options;
 
 using NewsBot.Delivery;
+
+using Telegram.Bot;
+using Telegram.Bot.Types;
 
 namespace NewsBot.Telegram;
 
@@ -36,13 +41,54 @@ public static class TelegramServices
     /// </summary>
     public static IHostApplicationBuilder AddTelegramBot(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TelegramBotOptions>().BindConfiguration(TelegramOptions.Section);
+        builder.Services.AddOptions<TelegramBotOptions>().BindConfiguration(TelegramOptions.Section)
+            .Validate(o => o.PollTimeout >= TimeSpan.FromSeconds(1) && o.PollTimeout <= TimeSpan.FromSeconds(50),
+                "NewsBot:Telegram:PollTimeout must be between 00:00:01 and 00:00:50")
+            .Validate(o => o.WebhookUrl is null || (Uri.TryCreate(o.WebhookUrl, UriKind.Absolute, out var url) && url.Scheme == "https"),
+                "NewsBot:Telegram:WebhookUrl must be an absolute https URL (Bot API setWebhook)")
+            .Validate(o => o.WebhookUrl is null || (o.WebhookSecret is { Length: >= 1 and <= 256 } secret && secret.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')),
+                "NewsBot:Telegram:WebhookSecret is required with a webhook: 1-256 characters A-Z, a-z, 0-9, _ and -")
+            .ValidateOnStart();
         builder.Services.AddTransient<BotCommands>();
         if (!string.IsNullOrWhiteSpace(builder.Configuration[TelegramOptions.Section + ":BotToken"]))
         {
-            builder.Services.AddHostedService<TelegramBot>();
+            builder.Services.AddSingleton<TelegramBot>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<TelegramBot>());
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// <c>POST /telegram/webhook</c> in webhook mode. Bot API setWebhook: Telegram sends the secret in
+    /// <c>X-Telegram-Bot-Api-Secret-Token</c>; a request without it is not from Telegram and gets 401.
+    /// </summary>
+    public static WebApplication MapTelegramWebhook(this WebApplication app)
+    {
+        var bot = app.Services.GetService<TelegramBot>();
+        var webhook = app.Services.GetRequiredService<IOptions<TelegramBotOptions>>().Value;
+        if (bot is null || webhook.WebhookUrl is null)
+        {
+            return app;
+        }
+
+        app.MapPost(TelegramBot.WebhookPath, async (HttpRequest request, CancellationToken ct) =>
+        {
+            var secret = request.Headers["X-Telegram-Bot-Api-Secret-Token"].ToString();
+            if (!Admin.AdminApi.IsToken(secret, webhook.WebhookSecret!))
+            {
+                return Results.Unauthorized();
+            }
+
+            var update = await JsonSerializer.DeserializeAsync<Update>(request.Body, JsonBotAPI.Options, ct);
+            if (update is null)
+            {
+                return Results.BadRequest();
+            }
+
+            await bot.HandleUpdateAsync(update, ct);
+            return Results.Ok();
+        });
+        return app;
     }
 }
