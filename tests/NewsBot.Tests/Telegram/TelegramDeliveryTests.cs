@@ -1,0 +1,89 @@
+using Hangfire;
+
+using NewsBot.Posts;
+using NewsBot.Subscribers;
+using NewsBot.Tests.Admin;
+
+namespace NewsBot.Tests.Telegram;
+
+/// <summary>Ingestion to Telegram through the real service: a new post reaches each subscriber of its topics once.</summary>
+public sealed class TelegramDeliveryTests : IAsyncLifetime
+{
+    private const string NewEntry = """
+          <entry>
+            <id>tag:blogger.com,1999:blog-1111222233334444.post-6000</id>
+            <published>2024-07-08T09:00:00.000+09:00</published>
+            <title type='text'>Embargo &lt;Widens&gt; &amp; Tankers Wait 🚢</title>
+            <content type='html'>&lt;p&gt;The embargo now covers refined fuel.&lt;/p&gt;</content>
+            <link rel='alternate' type='text/html' href='https://harbour-watch.example.org/2024/07/embargo.html'/>
+          </entry>
+        </feed>
+        """;
+
+    private readonly string feedFolder = Path.Combine(Path.GetTempPath(), "newsbot-feeds", Guid.NewGuid().ToString("n"));
+    private FakeBotApi fake = null!;
+    private ServiceUnderTest service = null!;
+
+    private string Feed => Path.Combine(feedFolder, "feed.xml");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(feedFolder);
+        File.Copy(TestPaths.Fixture("feeds/blogger-page1.xml"), Feed);
+        fake = await FakeBotApi.StartAsync();
+        service = await ServiceUnderTest.StartAsync(
+            ("NewsBot:Feeds:0:Name", "harbour"),
+            ("NewsBot:Feeds:0:Url", Feed),
+            ("NewsBot:Feeds:0:Backfill", "false"),
+            ("NewsBot:Telegram:BotToken", FakeBotApi.DefaultToken),
+            ("NewsBot:Telegram:ApiBaseUrl", fake.BaseUrl),
+            ("NewsBot:Telegram:PerChatInterval", "00:00:00.050"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await service.DisposeAsync();
+        await fake.DisposeAsync();
+        Directory.Delete(feedFolder, recursive: true);
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            if (await condition())
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"{what} within 30 s");
+    }
+
+    [Fact]
+    public async Task ANewPostReachesEachSubscriberOfItsTopicsExactlyOnce()
+    {
+        var posts = service.Services.GetRequiredService<PostStore>();
+        await WaitForAsync(async () => await posts.CountAsync(CancellationToken.None) == 2, "the first poll stored the feed's 2 posts");
+        var subscribers = service.Services.GetRequiredService<SubscriberStore>();
+        await subscribers.AddAsync(new NewSubscriber(null, 1001, ["sanctions"], Cadence.Instant), CancellationToken.None);
+        await subscribers.AddAsync(new NewSubscriber(null, 1002, ["nuclear"], Cadence.Instant), CancellationToken.None);
+        await subscribers.AddAsync(new NewSubscriber(null, 1003, [], Cadence.Instant), CancellationToken.None);
+        await subscribers.AddAsync(new NewSubscriber(null, 1004, ["sanctions"], Cadence.Daily), CancellationToken.None);
+
+        File.WriteAllText(Feed, File.ReadAllText(Feed).Replace("</feed>", NewEntry, StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(Feed, DateTime.UtcNow.AddMinutes(1));
+        service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
+        await WaitForAsync(() => Task.FromResult(fake.Messages.Any(m => m.ChatId == 1001) && fake.Messages.Any(m => m.ChatId == 1003)), "the instant subscribers got the post");
+        // A second poll of the unchanged feed, and time for any stray duplicate to arrive.
+        service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
+        await Task.Delay(1500);
+
+        var received = fake.Messages.ToList();
+        Assert.Single(received, m => m.ChatId == 1001);
+        Assert.Single(received, m => m.ChatId == 1003);
+        Assert.DoesNotContain(received, m => m.ChatId is 1002 or 1004);
+        Assert.Contains("Embargo <Widens> & Tankers Wait 🚢", received.First(m => m.ChatId == 1001).Plain);
+        Assert.Equal(0, fake.TooManyRequests);
+    }
+}
