@@ -61,7 +61,7 @@ public sealed class TelegramDeliveryTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ANewPostReachesEachSubscriberOfItsTopicsExactlyOnce()
+    public async Task NewPostsReachEachSubscriberOfTheirTopicsExactlyOnce()
     {
         var posts = service.Services.GetRequiredService<PostStore>();
         await WaitForAsync(async () => await posts.CountAsync(CancellationToken.None) == 2, "the first poll stored the feed's 2 posts");
@@ -71,19 +71,29 @@ public sealed class TelegramDeliveryTests : IAsyncLifetime
         await subscribers.AddAsync(new NewSubscriber(null, 1003, [], Cadence.Instant), CancellationToken.None);
         await subscribers.AddAsync(new NewSubscriber(null, 1004, ["sanctions"], Cadence.Daily), CancellationToken.None);
 
-        File.WriteAllText(Feed, File.ReadAllText(Feed).Replace("</feed>", NewEntry, StringComparison.Ordinal));
+        // A 10,000-character post: the message carries its summary and link, within Telegram's 4,096 characters.
+        var longPost = $"""
+              <entry>
+                <id>tag:blogger.com,1999:blog-1111222233334444.post-7000</id>
+                <published>2024-07-09T09:00:00.000+09:00</published>
+                <title type='text'>The Long Read on Sanctions</title>
+                <content type='html'>&lt;p&gt;{string.Concat(Enumerable.Repeat("Sanctions bite slowly. ", 435))}&lt;/p&gt;</content>
+              </entry>
+            """;
+        File.WriteAllText(Feed, File.ReadAllText(Feed).Replace("</feed>", longPost + NewEntry, StringComparison.Ordinal));
         File.SetLastWriteTimeUtc(Feed, DateTime.UtcNow.AddMinutes(1));
         service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
-        await WaitForAsync(() => Task.FromResult(fake.Messages.Any(m => m.ChatId == 1001) && fake.Messages.Any(m => m.ChatId == 1003)), "the instant subscribers got the post");
+        await WaitForAsync(() => Task.FromResult(fake.Messages.Count(m => m.ChatId == 1001) == 2 && fake.Messages.Count(m => m.ChatId == 1003) == 2), "the instant subscribers got both posts");
         // A second poll of the unchanged feed, and time for any stray duplicate to arrive.
         service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
         await Task.Delay(1500);
 
         var received = fake.Messages.ToList();
-        Assert.Single(received, m => m.ChatId == 1001);
-        Assert.Single(received, m => m.ChatId == 1003);
+        Assert.Equal(2, received.Count(m => m.ChatId == 1001));
+        Assert.Equal(2, received.Count(m => m.ChatId == 1003));
+        Assert.Contains(received, m => m.ChatId == 1003 && m.Plain.Contains("The Long Read on Sanctions", StringComparison.Ordinal) && m.Plain.Length <= 4096);
         Assert.DoesNotContain(received, m => m.ChatId is 1002 or 1004);
-        Assert.Contains("Embargo <Widens> & Tankers Wait 🚢", received.First(m => m.ChatId == 1001).Plain);
+        Assert.Contains(received, m => m.ChatId == 1001 && m.Plain.Contains("Embargo <Widens> & Tankers Wait 🚢", StringComparison.Ordinal));
         Assert.Equal(0, fake.TooManyRequests);
     }
 }
