@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace NewsBot.Tests;
@@ -12,37 +11,12 @@ public sealed class ServiceTests : IDisposable
 
     public void Dispose() => host.Dispose();
 
-    private static string AppDll => Path.Combine(AppContext.BaseDirectory, "NewsBot.dll");
-
-    private Process StartService(int port, params (string Key, string Value)[] environment)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { AppDll, "--urls", $"http://127.0.0.1:{port}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = host.DataDirectory,
-        };
-        start.Environment["NewsBot__DataDirectory"] = host.DataDirectory;
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return Process.Start(start)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private Process StartService(int port, params (string Key, string Value)[] environment) => host.StartServiceProcess(port, environment);
 
     [Fact]
     public async Task StartsOnEmbeddedDefaultsAndIngestsTheSampleFeed()
     {
-        var port = FreePort();
+        var port = TestHost.FreePort();
         using var service = StartService(port);
         var output = new StringBuilder();
         service.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -82,7 +56,7 @@ public sealed class ServiceTests : IDisposable
     [Fact]
     public async Task AWrongSettingStopsTheStartWithTheKeyAndExitCodeTwo()
     {
-        using var service = StartService(FreePort(), ("NewsBot__Feeds__0__Name", "blog"), ("NewsBot__Feeds__0__Url", "ftp://example.org/feed"), ("NewsBot__Feeds__0__Cron", "sometimes"));
+        using var service = StartService(TestHost.FreePort(), ("NewsBot__Feeds__0__Name", "blog"), ("NewsBot__Feeds__0__Url", "ftp://example.org/feed"), ("NewsBot__Feeds__0__Cron", "sometimes"));
         var stderr = service.StandardError.ReadToEndAsync();
         var stdout = service.StandardOutput.ReadToEndAsync();
         var exited = service.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -99,7 +73,7 @@ public sealed class ServiceTests : IDisposable
     [Fact]
     public async Task ABrokenTemplateStopsTheStartWithItsLineAndColumn()
     {
-        using var service = StartService(FreePort(), ("NewsBot__Templates__Folder", TestPaths.Fixture("templates/broken")));
+        using var service = StartService(TestHost.FreePort(), ("NewsBot__Templates__Folder", TestPaths.Fixture("templates/broken")));
         var stderr = service.StandardError.ReadToEndAsync();
         var stdout = service.StandardOutput.ReadToEndAsync();
 

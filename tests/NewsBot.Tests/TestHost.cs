@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
 using NewsBot.Cli;
 using NewsBot.Storage;
 
@@ -46,6 +50,33 @@ public sealed class TestHost : IDisposable
         using var error = new StringWriter();
         var exitCode = await CliApp.RunAsync(args, output, error, Configuration);
         return (exitCode, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The real binary as a child process over this data directory, its output redirected for the caller.</summary>
+    public Process StartServiceProcess(int port, params (string Key, string Value)[] environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "NewsBot.dll"), "--urls", $"http://127.0.0.1:{port}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = DataDirectory,
+        };
+        start.Environment["NewsBot__DataDirectory"] = DataDirectory;
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return Process.Start(start)!;
+    }
+
+    /// <summary>A loopback port free a moment ago, for a child process that must be told its port up front.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()

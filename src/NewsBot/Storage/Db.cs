@@ -43,8 +43,10 @@ public sealed class Db
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
-        // SQLite creates a missing file but not a missing directory.
-        if (!_directoryCreated)
+        // SQLite creates a missing file but not a missing directory. The journal mode is stored in the database
+        // file (https://sqlite.org/wal.html §3.3), so it is set on the first open only, not on every connection.
+        var firstOpen = !_directoryCreated;
+        if (firstOpen)
         {
             CreateSqliteDirectory(ConnectionString);
             _directoryCreated = true;
@@ -59,7 +61,7 @@ public sealed class Db
             // by default and per connection (https://sqlite.org/foreignkeys.html §2); busy_timeout makes a writer
             // wait for another writer instead of failing at once with SQLITE_BUSY. synchronous stays FULL: losing
             // the last commit on power loss would re-announce posts.
-            pragma.CommandText = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+            pragma.CommandText = (firstOpen ? "PRAGMA journal_mode = WAL; " : "") + "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
             await pragma.ExecuteNonQueryAsync(ct);
             return connection;
         }

@@ -82,7 +82,7 @@ public sealed class TelegramBot(
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                var wait = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
+                var wait = RetryDelay(failures);
                 logger.LogWarning("Telegram setWebhook failed ({Failures} in a row), retrying in {Wait}: {Error}", failures, wait, e.Message);
                 await Task.Delay(wait, ct);
             }
@@ -122,7 +122,7 @@ public sealed class TelegramBot(
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 failures++;
-                var wait = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
+                var wait = RetryDelay(failures);
                 logger.LogWarning("Telegram polling failed ({Failures} in a row), retrying in {Wait}: {Error}", failures, wait, e.Message);
                 await Task.Delay(wait, stoppingToken);
             }
@@ -198,6 +198,9 @@ public sealed class TelegramBot(
         var member = await client.GetChatMember(chat.Id, userId, ct);
         return member.Status is ChatMemberStatus.Administrator or ChatMemberStatus.Creator;
     }
+
+    /// <summary>2, 4, 8 ... seconds after consecutive failures to reach the Bot API, at most a minute.</summary>
+    private static TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
 
     private static string ChatTypeName(ChatType type) => type.ToString().ToLowerInvariant();
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 
 using NewsBot.Delivery;
@@ -39,7 +38,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
             Enumerable.Range(0, Recipients).Select(i => new NewSubscriber($"reader{i:D5}@example.org", null, [], Cadence.Instant)), CancellationToken.None);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
-        var port = FreePort();
+        var port = TestHost.FreePort();
         long sendId;
         int filesAtKill;
         using (var first = StartService(port))
@@ -80,16 +79,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
 
     private Process StartService(int port)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "NewsBot.dll"), "--urls", $"http://127.0.0.1:{port}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = host.DataDirectory,
-        };
-        start.Environment["NewsBot__DataDirectory"] = host.DataDirectory;
-        start.Environment["NewsBot__Admin__Token"] = Token;
-        var process = Process.Start(start)!;
+        var process = host.StartServiceProcess(port, ("NewsBot__Admin__Token", Token));
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.WriteLine("stderr: " + e.Data); } };
         process.BeginOutputReadLine();
@@ -150,11 +140,4 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
     }
 
     private static int Count(JsonElement counts, string state) => counts.TryGetProperty(state, out var value) ? value.GetInt32() : 0;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
