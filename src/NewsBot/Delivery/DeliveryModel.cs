@@ -1,3 +1,5 @@
+using NewsBot.Templates;
+
 namespace NewsBot.Delivery;
 
 /// <summary>The life of one ledger row (one message to one subscriber on one channel).</summary>
@@ -6,7 +8,9 @@ public enum DeliveryState { Pending, Sending, Sent, FailedTransient, FailedPerma
 /// <summary>One message ready for a channel. <see cref="IdempotencyKey"/> is unique per ledger row.</summary>
 /// <param name="Body">Telegram text (HTML subset) or the email's HTML part.</param>
 /// <param name="TextBody">The email's plain-text part; null for Telegram.</param>
-public sealed record OutgoingMessage(string IdempotencyKey, string Channel, string Address, string Subject, string Body, string? TextBody);
+/// <param name="Links">The recipient's own links (the email's List-Unsubscribe header); null where there are none.</param>
+public sealed record OutgoingMessage(string IdempotencyKey, string Channel, string Address, string Subject, string Body, string? TextBody,
+    SubscriberLinks? Links = null);
 
 /// <summary>What a channel did with a message.</summary>
 public enum ChannelOutcome { Sent, FailedTransient, FailedPermanent }

@@ -167,7 +167,7 @@ public sealed class DispatchJob(
                 return null;
             }
 
-            return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, html.Subject, html.Personalise(links), text.Personalise(links));
+            return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, html.Subject, html.Personalise(links), text.Personalise(links), links);
         }
 
         if (!messages.TryGetValue((row.Variant, MessageFormat.Telegram), out var telegram))
@@ -175,7 +175,7 @@ public sealed class DispatchJob(
             return null;
         }
 
-        return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, telegram.Subject, telegram.Personalise(links), null);
+        return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, telegram.Subject, telegram.Personalise(links), null, links);
     }
 }
 
