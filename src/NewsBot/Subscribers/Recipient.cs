@@ -18,6 +18,7 @@ public enum ChannelStatus { Active, PendingConfirmation, Unsubscribed, Blocked, 
 /// <summary>One active channel of one subscriber: the unit a send fans out to.</summary>
 /// <param name="Topics">The subscriber's topics; empty means all topics.</param>
 /// <param name="LastDigestAt">When this subscriber's last digest was sent; null before the first.</param>
+/// <param name="Broadcast">A configured Telegram channel or group: its message carries no personal links.</param>
 public sealed record Recipient(
     long SubscriberId,
     string Channel,
@@ -25,7 +26,8 @@ public sealed record Recipient(
     IReadOnlyList<string> Topics,
     Cadence Cadence,
     string TimeZone,
-    DateTimeOffset? LastDigestAt);
+    DateTimeOffset? LastDigestAt,
+    bool Broadcast = false);
 
 /// <summary>Who a send goes to.</summary>
 /// <param name="Channels">Only these channels (names from <see cref="Subscribers.Channels"/>).</param>

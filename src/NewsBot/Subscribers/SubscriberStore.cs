@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Net.Mail;
 using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 
 using NewsBot.Storage;
 using NewsBot.Topics;
@@ -12,10 +13,13 @@ namespace NewsBot.Subscribers;
 /// Subscribers, their channels and topics, and the suppression list. Every input is checked here: emails are
 /// stored trimmed and lower-cased, Telegram addresses are chat ids, time zones are IANA ids this machine knows.
 /// </summary>
-public sealed class SubscriberStore(Db db, TimeProvider time)
+public sealed partial class SubscriberStore(Db db, TimeProvider time)
 {
     /// <summary>The columns of an import file, in the order the documentation lists them.</summary>
     public static readonly IReadOnlyList<string> CsvColumns = ["email", "telegram", "topics", "cadence", "time_zone", "name"];
+
+    /// <summary><c>subscribers.kind</c> of a configured Telegram channel or group (migration 0004).</summary>
+    private const string BroadcastKind = "broadcast";
 
     private const int ImportBatchSize = 1_000;
     private const int SeedBatchSize = 10_000;
@@ -177,24 +181,96 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         await using var connection = await db.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await CheckExistsAsync(connection, transaction, id, ct);
-        await using (var delete = connection.CreateCommand("DELETE FROM subscriber_topics WHERE subscriber_id = @id", transaction))
+        await ReplaceTopicsAsync(connection, transaction, id, normalized, ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Makes the broadcast subscribers match <paramref name="targets"/> (<c>NewsBot:Telegram:Channels</c>), in one
+    /// transaction: each target is an active instant subscriber of its topics (a row of its own, or the chat's
+    /// existing subscription taken over: the configuration wins), and a broadcast row no longer configured is
+    /// unsubscribed, so the planner needs no special case.
+    /// </summary>
+    /// <exception cref="SubscriberException">A target's address or topic is invalid, or an address appears twice.</exception>
+    public async Task<BroadcastSyncResult> SyncBroadcastsAsync(IReadOnlyList<BroadcastTarget> targets, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var wanted = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var target in targets)
         {
-            delete.AddParameter("id", id);
-            await delete.ExecuteNonQueryAsync(ct);
+            var address = NormalizeAddress(Channels.Telegram, target.Address);
+            if (!wanted.TryAdd(address, NormalizeTopics(target.Topics ?? [], null)))
+            {
+                throw new SubscriberException($"telegram '{address}' is configured twice");
+            }
         }
 
-        await using (var insert = connection.CreateCommand("INSERT INTO subscriber_topics (subscriber_id, topic) VALUES (@id, @topic)", transaction))
+        int added = 0, updated = 0, deactivated = 0;
+        var now = time.GetUtcNow();
+        await using var connection = await db.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var existing = new Dictionary<string, long>(StringComparer.Ordinal);
+        var addresses = wanted.Keys.ToList();
+        var configured = addresses.Count == 0 ? "" : $"OR c.address IN ({InList(addresses.Count)})";
+        await using (var select = connection.CreateCommand($"""
+            SELECT c.address, c.subscriber_id FROM subscriber_channels c JOIN subscribers s ON s.id = c.subscriber_id
+            WHERE c.channel = @channel AND (s.kind = '{BroadcastKind}' {configured})
+            """, transaction))
         {
-            insert.AddParameter("id", id);
-            insert.AddParameter("topic", null);
-            foreach (var topic in normalized)
+            select.AddParameter("channel", Channels.Telegram);
+            for (var i = 0; i < addresses.Count; i++)
             {
-                insert.SetParameter("topic", topic);
-                await insert.ExecuteNonQueryAsync(ct);
+                select.AddParameter("p" + i, addresses[i]);
+            }
+
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                existing[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        await using var writer = await SubscriberWriter.CreateAsync(connection, transaction, now, ct);
+        foreach (var (address, topics) in wanted)
+        {
+            long id;
+            if (existing.TryGetValue(address, out id))
+            {
+                updated++;
+            }
+            else
+            {
+                string? conflict;
+                (id, conflict) = await writer.InsertAsync(new ValidSubscriber(null, address, topics, Cadence.Instant, "UTC", address, ChannelStatus.Active), ct);
+                if (conflict is not null)
+                {
+                    throw new SubscriberException(conflict);
+                }
+
+                added++;
+            }
+
+            await using (var update = connection.CreateCommand(
+                $"UPDATE subscribers SET kind = '{BroadcastKind}', cadence = 'instant' WHERE id = @id", transaction))
+            {
+                update.AddParameter("id", id);
+                await update.ExecuteNonQueryAsync(ct);
+            }
+
+            await SetStatusAsync(connection, transaction, address, ChannelStatus.Active, now, ct);
+            await ReplaceTopicsAsync(connection, transaction, id, topics, ct);
+        }
+
+        foreach (var address in existing.Keys.Where(a => !wanted.ContainsKey(a)))
+        {
+            if (await SetStatusAsync(connection, transaction, address, ChannelStatus.Unsubscribed, now, ct))
+            {
+                deactivated++;
             }
         }
 
         await transaction.CommitAsync(ct);
+        return new BroadcastSyncResult(added, updated, deactivated);
     }
 
     public async Task SetCadenceAsync(long id, Cadence cadence, CancellationToken ct)
@@ -273,7 +349,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         // The keyset condition is spelt out instead of a row value comparison so that every provider's planner
         // sees a range on the leading index column.
         var sql = $"""
-            SELECT c.subscriber_id, c.channel, c.address, s.cadence, s.time_zone, s.last_digest_at
+            SELECT c.subscriber_id, c.channel, c.address, s.cadence, s.time_zone, s.last_digest_at, s.kind
             FROM subscriber_channels c JOIN subscribers s ON s.id = c.subscriber_id
             WHERE c.subscriber_id >= @after_id AND (c.subscriber_id > @after_id OR c.channel > @after_channel)
               AND c.status = 'active'
@@ -331,7 +407,8 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
                         reader.GetString(2),
                         ParseCadence(reader.GetString(3)),
                         reader.GetString(4),
-                        reader.GetNullableTimestamp(5)));
+                        reader.GetNullableTimestamp(5),
+                        reader.GetString(6) == BroadcastKind));
                 }
             }
 
@@ -377,7 +454,8 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
                     topicsById[row.SubscriberId] is { Count: > 0 } list ? list : [],
                     row.Cadence,
                     row.TimeZone,
-                    row.LastDigestAt);
+                    row.LastDigestAt,
+                    row.Broadcast);
             }
 
             if (rows.Count < pageSize)
@@ -573,10 +651,21 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         }
 
         // Telegram chat ids are signed 64-bit integers: negative for groups and channels (Bot API, "Chat.id").
-        return long.TryParse(address?.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) && chatId != 0
-            ? chatId.ToString(CultureInfo.InvariantCulture)
-            : throw new SubscriberException($"telegram '{address}' is not a chat id (a non-zero signed 64-bit integer)");
+        if (long.TryParse(address?.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) && chatId != 0)
+        {
+            return chatId.ToString(CultureInfo.InvariantCulture);
+        }
+
+        // Bot API sendMessage chat_id: "or username of the target channel (in the format @channelusername)";
+        // usernames are case-insensitive.
+        return address is not null && TelegramUsername().IsMatch(address.Trim())
+            ? address.Trim().ToLowerInvariant()
+            : throw new SubscriberException($"telegram '{address}' is not a chat id (a non-zero signed 64-bit integer) or a channel's @username");
     }
+
+    /// <summary>Telegram usernames: 5-32 characters, a-z, 0-9 and underscores, starting with a letter.</summary>
+    [GeneratedRegex("^@[A-Za-z][A-Za-z0-9_]{3,30}[A-Za-z0-9]$")]
+    internal static partial Regex TelegramUsername();
 
     private static string NormalizeEmail(string? email)
     {
@@ -720,7 +809,14 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
             return index < 0 || fields[index].Trim().Length == 0 ? null : fields[index].Trim();
         }
 
-        long? telegram = Cell("telegram") is { } chat ? long.Parse(NormalizeAddress(Channels.Telegram, chat), CultureInfo.InvariantCulture) : null;
+        long? telegram = null;
+        if (Cell("telegram") is { } chat)
+        {
+            telegram = long.TryParse(NormalizeAddress(Channels.Telegram, chat), CultureInfo.InvariantCulture, out var chatId)
+                ? chatId
+                : throw new SubscriberException($"telegram '{chat}' is a username: a reader's chat is its numeric id (only NewsBot:Telegram:Channels takes @usernames)");
+        }
+
         return new NewSubscriber(
             Email: Cell("email"),
             TelegramChatId: telegram,
@@ -758,6 +854,39 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         return imported;
     }
 
+    private static async Task ReplaceTopicsAsync(DbConnection connection, DbTransaction transaction, long id, string[] topics, CancellationToken ct)
+    {
+        await using (var delete = connection.CreateCommand("DELETE FROM subscriber_topics WHERE subscriber_id = @id", transaction))
+        {
+            delete.AddParameter("id", id);
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var insert = connection.CreateCommand("INSERT INTO subscriber_topics (subscriber_id, topic) VALUES (@id, @topic)", transaction);
+        insert.AddParameter("id", id);
+        insert.AddParameter("topic", null);
+        foreach (var topic in topics)
+        {
+            insert.SetParameter("topic", topic);
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>Sets a Telegram chat's status unless it has it already; true when it changed.</summary>
+    private static async Task<bool> SetStatusAsync(
+        DbConnection connection, DbTransaction transaction, string address, ChannelStatus status, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand("""
+            UPDATE subscriber_channels SET status = @status, status_changed_at = @now
+            WHERE channel = @channel AND address = @address AND status <> @status
+            """, transaction);
+        command.AddParameter("status", FormatStatus(status));
+        command.AddParameter("now", now);
+        command.AddParameter("channel", Channels.Telegram);
+        command.AddParameter("address", address);
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
     private static async Task CheckExistsAsync(DbConnection connection, DbTransaction transaction, long id, CancellationToken ct)
     {
         await using var command = connection.CreateCommand("SELECT 1 FROM subscribers WHERE id = @id", transaction);
@@ -770,9 +899,9 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
 
     private static async Task<List<Subscriber>> ReadSubscribersAsync(DbConnection connection, string where, long key, int limit, CancellationToken ct)
     {
-        var rows = new List<(long Id, string? Name, Cadence Cadence, string TimeZone, DateTimeOffset CreatedAt, DateTimeOffset? LastDigestAt)>();
+        var rows = new List<(long Id, string? Name, Cadence Cadence, string TimeZone, DateTimeOffset CreatedAt, DateTimeOffset? LastDigestAt, bool Broadcast)>();
         await using (var command = connection.CreateCommand(
-            $"SELECT id, name, cadence, time_zone, created_at, last_digest_at FROM subscribers {where} ORDER BY id LIMIT @limit"))
+            $"SELECT id, name, cadence, time_zone, created_at, last_digest_at, kind FROM subscribers {where} ORDER BY id LIMIT @limit"))
         {
             command.AddParameter("id", key);
             command.AddParameter("limit", limit);
@@ -780,7 +909,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
             while (await reader.ReadAsync(ct))
             {
                 rows.Add((reader.GetInt64(0), reader.GetNullableString(1), ParseCadence(reader.GetString(2)), reader.GetString(3),
-                    reader.GetTimestamp(4), reader.GetNullableTimestamp(5)));
+                    reader.GetTimestamp(4), reader.GetNullableTimestamp(5), reader.GetString(6) == BroadcastKind));
             }
         }
 
@@ -832,7 +961,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
             r.Id, r.Name, r.Cadence, r.TimeZone,
             topics.TryGetValue(r.Id, out var t) ? t : [],
             channels.TryGetValue(r.Id, out var c) ? c : [],
-            r.CreatedAt, r.LastDigestAt))];
+            r.CreatedAt, r.LastDigestAt, r.Broadcast))];
     }
 
     private static string InList(int count)
@@ -853,7 +982,7 @@ public sealed class SubscriberStore(Db db, TimeProvider time)
         string? Email, string? Telegram, string[] Topics, Cadence Cadence, string TimeZone, string? Name, ChannelStatus Status);
 
     private readonly record struct RecipientRow(
-        long SubscriberId, string Channel, string Address, Cadence Cadence, string TimeZone, DateTimeOffset? LastDigestAt);
+        long SubscriberId, string Channel, string Address, Cadence Cadence, string TimeZone, DateTimeOffset? LastDigestAt, bool Broadcast);
 
     /// <summary>The prepared inserts of one transaction, shared by add, seed and import.</summary>
     private sealed class SubscriberWriter : IAsyncDisposable

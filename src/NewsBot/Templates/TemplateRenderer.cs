@@ -66,15 +66,23 @@ public sealed class TemplateRenderer
     public RenderedMessage RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format) =>
         RenderDigest(posts, period, format, links: null);
 
+    /// <summary>
+    /// One post for a configured Telegram channel or group: <c>broadcast</c> is true and <c>subscriber</c> null, as
+    /// its readers are no subscribers of ours and could not use personal links. The result holds no placeholders.
+    /// </summary>
+    public RenderedMessage RenderBroadcastPost(TemplatePost post) =>
+        RenderPost(post, MessageFormat.Telegram, links: null, broadcast: true);
+
     /// <summary>Renders with the recipient's links in place (no placeholders): what <see cref="RenderedMessage.Personalise"/> must equal.</summary>
-    internal RenderedMessage RenderPost(TemplatePost post, MessageFormat format, SubscriberLinks? links)
+    internal RenderedMessage RenderPost(TemplatePost post, MessageFormat format, SubscriberLinks? links, bool broadcast = false)
     {
-        var subject = RenderSubject("subject.post.sbn", CreateModel([post], post, null, 0, links));
+        ScriptObject Model(TemplatePost p) => ForAudience(CreateModel([p], post, null, 0, links), broadcast);
+        var subject = RenderSubject("subject.post.sbn", Model(post));
         var name = BodyTemplate("post", format);
-        var body = Render(name, CreateModel([post], post, null, 0, links), format);
+        var body = Render(name, Model(post), format);
         if (format == MessageFormat.Telegram && HtmlText.VisibleLength(body) > TelegramMaxLength)
         {
-            body = Render(name, CreateModel([ShortenSummary(post, body)], post, null, 0, links), format);
+            body = Render(name, Model(ShortenSummary(post, body)), format);
         }
 
         return new RenderedMessage(subject, body, format, PreferencesToken, UnsubscribeToken);
@@ -171,12 +179,25 @@ public sealed class TemplateRenderer
             ["more"] = more,
             ["total"] = posts.Count + more,
             ["site"] = site,
+            ["broadcast"] = false,
             ["subscriber"] = new ScriptObject
             {
                 ["preferences_url"] = links?.PreferencesUrl ?? PreferencesToken,
                 ["unsubscribe_url"] = links?.UnsubscribeUrl ?? UnsubscribeToken,
             },
         };
+    }
+
+    /// <summary>A broadcast has no subscriber: a template that writes the links without checking fails the start check.</summary>
+    private static ScriptObject ForAudience(ScriptObject model, bool broadcast)
+    {
+        if (broadcast)
+        {
+            model["broadcast"] = true;
+            model["subscriber"] = null;
+        }
+
+        return model;
     }
 
     private static ScriptObject CreatePost(TemplatePost post) => new()
@@ -255,6 +276,10 @@ public sealed class TemplateRenderer
             try
             {
                 Render(name, model, format);
+                if (name == "post.telegram.sbn")
+                {
+                    Render(name, ForAudience(CreateModel([post], post, null, 0, null), broadcast: true), format);
+                }
             }
             catch (TemplateException e)
             {
