@@ -40,6 +40,9 @@ public sealed class DeliveryPlanner(
 {
     public const string PostVariant = "post";
 
+    /// <summary>The post for a configured Telegram channel or group: no personal links (templates/README.md).</summary>
+    public const string BroadcastVariant = "post:broadcast";
+
     /// <exception cref="ArgumentException">The request names an unknown kind, channel or cadence, or a post that is not stored.</exception>
     public async Task<SendPlan> PlanAsync(SendRequest request, CancellationToken ct)
     {
@@ -195,21 +198,42 @@ public sealed class DeliveryPlanner(
         }
     }
 
-    /// <summary>A post send has one variant: the post rendered once per format.</summary>
+    /// <summary>
+    /// A post send has one variant, the post rendered once per format, and a second one for broadcast recipients
+    /// (configured Telegram channels), rendered when the first of them comes up.
+    /// </summary>
     private async Task<VariantChooser> PreparePostAsync(long? sendId, SendRequest request, IReadOnlyList<string> channelNames, CancellationToken ct)
     {
         var post = await posts.GetAsync(request.PostId!.Value, ct)
             ?? throw new ArgumentException($"Post {request.PostId} is not stored.", nameof(request));
+        var model = ToTemplatePost(post);
         if (sendId is not null)
         {
-            var model = ToTemplatePost(post);
             var messages = FormatsOf(channelNames)
                 .Select(f => ToMessage(PostVariant, f, renderer.RenderPost(model, f)))
                 .ToList();
             await store.SaveMessagesAsync(sendId.Value, messages, ct);
         }
 
-        return new VariantChooser(post.Topics, (_, _) => Task.FromResult<string?>(PostVariant));
+        var broadcastSaved = sendId is null;
+
+        async Task<string?> ChooseAsync(Recipient recipient, CancellationToken ct)
+        {
+            if (!recipient.Broadcast)
+            {
+                return PostVariant;
+            }
+
+            if (!broadcastSaved)
+            {
+                await store.SaveMessagesAsync(sendId!.Value, [ToMessage(BroadcastVariant, MessageFormat.Telegram, renderer.RenderBroadcastPost(model))], ct);
+                broadcastSaved = true;
+            }
+
+            return BroadcastVariant;
+        }
+
+        return new VariantChooser(post.Topics, ChooseAsync);
     }
 
     /// <summary>

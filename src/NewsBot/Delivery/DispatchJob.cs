@@ -120,7 +120,8 @@ public sealed class DispatchJob(
             return true;
         }
 
-        var links = new SubscriberLinks(
+        // A configured channel's readers are nobody's subscriber: its message has no links to fill in.
+        var links = row.Variant == DeliveryPlanner.BroadcastVariant ? null : new SubscriberLinks(
             $"{baseUrl}/preferences?s={row.SubscriberId}",
             $"{baseUrl}/unsubscribe?s={row.SubscriberId}&c={Uri.EscapeDataString(row.Channel)}");
         var message = ComposeMessage(row, messages, links);
@@ -157,8 +158,15 @@ public sealed class DispatchJob(
         }
     }
 
-    private static OutgoingMessage? ComposeMessage(ClaimedDelivery row, Dictionary<(string, MessageFormat), RenderedMessage> messages, SubscriberLinks links)
+    private static OutgoingMessage? ComposeMessage(ClaimedDelivery row, Dictionary<(string, MessageFormat), RenderedMessage> messages, SubscriberLinks? links)
     {
+        if (links is null)
+        {
+            return row.Channel == Channels.Telegram && messages.TryGetValue((row.Variant, MessageFormat.Telegram), out var broadcast)
+                ? new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, broadcast.Subject, broadcast.Body, null)
+                : null;
+        }
+
         if (row.Channel == Channels.Email)
         {
             if (!messages.TryGetValue((row.Variant, MessageFormat.EmailHtml), out var html)

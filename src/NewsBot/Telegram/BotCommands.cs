@@ -258,6 +258,11 @@ public sealed class BotCommands(
             return GroupAdminOnly();
         }
 
+        if (await ConfiguredAsync(message, ct) is { } configured)
+        {
+            return configured;
+        }
+
         var all = argument.Equals("all", StringComparison.OrdinalIgnoreCase);
         TopicOptions? topic = null;
         if (!all && !topics.TryFind(argument, out topic))
@@ -283,6 +288,11 @@ public sealed class BotCommands(
         if (!CanChange(message))
         {
             return GroupAdminOnly();
+        }
+
+        if (await ConfiguredAsync(message, ct) is { } configured)
+        {
+            return configured;
         }
 
         if (argument.Equals("all", StringComparison.OrdinalIgnoreCase))
@@ -344,6 +354,11 @@ public sealed class BotCommands(
             return GroupAdminOnly();
         }
 
+        if (await ConfiguredAsync(message, ct) is { } configured)
+        {
+            return configured;
+        }
+
         var subscriber = await EnsureSubscriberAsync(message, ct);
         await subscribers.SetCadenceAsync(subscriber.Id, cadence.Value, ct);
         return Reply($"Cadence set: <b>{CadenceName(cadence.Value)}</b>.");
@@ -372,6 +387,11 @@ public sealed class BotCommands(
         if (!CanChange(message))
         {
             return GroupAdminOnly();
+        }
+
+        if (await ConfiguredAsync(message, ct) is { } configured)
+        {
+            return configured;
         }
 
         if (await subscribers.FindByAddressAsync(Channels.Telegram, ChatAddress(message.ChatId), ct) is null)
@@ -531,7 +551,14 @@ public sealed class BotCommands(
 
     private static BotReply AdminOnly() => Reply("That command is for the bot's admins only. Send /help for the commands.");
 
-    private static BotReply GroupAdminOnly() => Reply("In a group only a chat admin can change the subscription.");
+    private static BotReply GroupAdminOnly() => Reply(
+        "In a group only its admins can change what it gets: ask one of them to send the command. Anyone can use /latest, /topic and /search.");
+
+    /// <summary>A chat in <c>NewsBot:Telegram:Channels</c> gets what the configuration says; a command would be undone at the next start.</summary>
+    private async Task<BotReply?> ConfiguredAsync(IncomingMessage message, CancellationToken ct) =>
+        await subscribers.FindByAddressAsync(Channels.Telegram, ChatAddress(message.ChatId), ct) is { Broadcast: true }
+            ? Reply("This chat gets posts as set in the bot's configuration (NewsBot:Telegram:Channels); ask the bot's operator to change its topics.")
+            : null;
 
     private bool IsAdmin(long chatId) => settings.AdminChatIds.Contains(chatId);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using NewsBot.Subscribers;
 
 using Telegram.Bot;
+using Telegram.Bot.Exceptions;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 using Telegram.Bot.Types.ReplyMarkups;
@@ -138,8 +139,12 @@ public sealed class TelegramBot(
             var commands = services.GetRequiredService<BotCommands>();
             switch (update)
             {
-                case { Message: { Text: { } text, Chat: var chat, From: { } from } }:
-                    var message = new IncomingMessage(chat.Id, ChatTypeName(chat.Type), from.Id, from.Username, text, await IsChatAdminAsync(client, chat, from.Id, ct));
+                case { Message: { Text: { } text, Chat: var chat, From: { } from } incoming }:
+                    // Bot API Message.sender_chat: "the supergroup itself for messages sent by its anonymous
+                    // administrators"; only such a message or an admin's own may change the group's subscription.
+                    var fromAdmin = incoming.SenderChat?.Id == chat.Id
+                        || (text.StartsWith('/') && await IsChatAdminAsync(client, chat, from.Id, ct));
+                    var message = new IncomingMessage(chat.Id, ChatTypeName(chat.Type), from.Id, from.Username, text, fromAdmin);
                     foreach (var reply in await commands.HandleAsync(message, ct))
                     {
                         await ReplyAsync(client, chat.Id, reply, ct);
@@ -187,16 +192,27 @@ public sealed class TelegramBot(
         logger.LogInformation("Telegram chat {ChatId} is now {Status} (my_chat_member: {MemberStatus})", chatId, next, status);
     }
 
-    /// <summary>In groups only chat admins change the group's subscription (Bot API getChatMember).</summary>
-    private static async Task<bool> IsChatAdminAsync(TelegramBotClient client, Chat chat, long userId, CancellationToken ct)
+    /// <summary>
+    /// In groups only chat admins change the group's subscription (Bot API getChatMember: status creator or
+    /// administrator). When Telegram does not answer, the sender counts as no admin: read-only commands still work.
+    /// </summary>
+    private async Task<bool> IsChatAdminAsync(TelegramBotClient client, Chat chat, long userId, CancellationToken ct)
     {
         if (chat.Type is not (ChatType.Group or ChatType.Supergroup))
         {
             return false;
         }
 
-        var member = await client.GetChatMember(chat.Id, userId, ct);
-        return member.Status is ChatMemberStatus.Administrator or ChatMemberStatus.Creator;
+        try
+        {
+            var member = await client.GetChatMember(chat.Id, userId, ct);
+            return member.Status is ChatMemberStatus.Administrator or ChatMemberStatus.Creator;
+        }
+        catch (Exception e) when (e is ApiRequestException or RequestException or HttpRequestException && !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Telegram getChatMember for user {UserId} in chat {ChatId} failed; treated as no admin: {Error}", userId, chat.Id, e.Message);
+            return false;
+        }
     }
 
     /// <summary>2, 4, 8 ... seconds after consecutive failures to reach the Bot API, at most a minute.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 using Microsoft.Extensions.Options;
@@ -16,7 +17,9 @@ namespace NewsBot.Telegram;
 /// Sends each message with the Bot API's <c>sendMessage</c> (parse_mode HTML) within the limits of one
 /// <see cref="SendLane"/>, and turns Telegram's answers into ledger outcomes: a blocked bot or a missing chat marks
 /// the subscriber's channel blocked, a group upgraded to a supergroup is re-keyed and sent to once more, a 429
-/// pauses the whole lane and the message is tried again (at most <see cref="MaxTries"/> times).
+/// pauses the whole lane and the message is tried again (at most <see cref="MaxTries"/> times). A configured
+/// channel may be addressed as <c>@name</c>: its numeric id is looked up once (getChat), so the lane applies the
+/// group limit to it like to any chat with a negative id.
 /// </summary>
 public sealed class TelegramChannel : IChannel, IDisposable
 {
@@ -27,6 +30,7 @@ public sealed class TelegramChannel : IChannel, IDisposable
     private readonly LinkPreviewOptions _linkPreview;
     private readonly SubscriberStore _subscribers;
     private readonly ILogger<TelegramChannel> _logger;
+    private readonly ConcurrentDictionary<string, long> _usernameIds = new(StringComparer.Ordinal);
 
     public TelegramChannel(IOptions<TelegramOptions> options, SubscriberStore subscribers, TimeProvider time, ILogger<TelegramChannel> logger)
     {
@@ -51,9 +55,10 @@ public sealed class TelegramChannel : IChannel, IDisposable
 
     public async Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
     {
-        if (!long.TryParse(message.Address, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) || chatId == 0)
+        if ((!long.TryParse(message.Address, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) || chatId == 0)
+            && !SubscriberStore.TelegramUsername().IsMatch(message.Address))
         {
-            return new ChannelResult(ChannelOutcome.FailedPermanent, $"'{message.Address}' is not a Telegram chat id");
+            return new ChannelResult(ChannelOutcome.FailedPermanent, $"'{message.Address}' is not a Telegram chat id or @username");
         }
 
         var address = message.Address;
@@ -61,10 +66,15 @@ public sealed class TelegramChannel : IChannel, IDisposable
         var lastError = "";
         for (var tries = 0; tries < MaxTries;)
         {
-            await Lane.WaitAsync(chatId, ct);
             tries++;
             try
             {
+                if (chatId == 0)
+                {
+                    chatId = _usernameIds.TryGetValue(address, out var known) ? known : await ResolveUsernameAsync(address, ct);
+                }
+
+                await Lane.WaitAsync(chatId, ct);
                 await _client.SendMessage(chatId, message.Body, ParseMode.Html, linkPreviewOptions: _linkPreview, cancellationToken: ct);
                 return ChannelResult.Sent;
             }
@@ -124,7 +134,53 @@ public sealed class TelegramChannel : IChannel, IDisposable
         return new ChannelResult(ChannelOutcome.FailedTransient, $"{MaxTries} tries, each refused with 429: {lastError}");
     }
 
+    /// <summary>
+    /// Whether the bot can post to a configured channel or group, asked at start (Bot API getChat, then getChatMember
+    /// for the bot itself): null when it can, else what is wrong, for the log. The user makes the bot an admin; this
+    /// only says so early instead of at the first post.
+    /// </summary>
+    public async Task<string?> CheckPostRightsAsync(string address, CancellationToken ct)
+    {
+        try
+        {
+            var isId = long.TryParse(address, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var id);
+            var chat = await _client.GetChat(isId ? new ChatId(id) : new ChatId(address), ct);
+            if (!isId)
+            {
+                _usernameIds[address] = chat.Id;
+            }
+
+            var member = await _client.GetChatMember(chat.Id, _client.BotId, ct);
+            return (chat.Type, member) switch
+            {
+                (_, ChatMemberOwner) => null,
+                // Bot API ChatMemberAdministrator.can_post_messages: "True, if the administrator can post messages in the channel".
+                (ChatType.Channel, ChatMemberAdministrator { CanPostMessages: true }) => null,
+                (ChatType.Channel, _) => $"the bot is {member.Status.ToString().ToLowerInvariant()} in channel {address}, not an administrator allowed to post messages: add it as an administrator with 'Post messages'",
+                (_, ChatMemberAdministrator or ChatMemberMember) => null,
+                (_, ChatMemberRestricted { CanSendMessages: true }) => null,
+                _ => $"the bot is {member.Status.ToString().ToLowerInvariant()} in {chat.Type.ToString().ToLowerInvariant()} {address} and cannot send messages there: add it to the group",
+            };
+        }
+        catch (ApiRequestException e)
+        {
+            return $"Telegram says '{e.Message}' about {address}: is the chat right, and is the bot in it?";
+        }
+        catch (Exception e) when (e is RequestException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return $"Telegram could not be asked about {address}: {Describe(e)}";
+        }
+    }
+
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Bot API getChat: a public channel's or supergroup's id by its <c>@username</c>; remembered for the process.</summary>
+    private async Task<long> ResolveUsernameAsync(string username, CancellationToken ct)
+    {
+        var chat = await _client.GetChat(username, ct);
+        _usernameIds[username] = chat.Id;
+        return chat.Id;
+    }
 
     private async Task MarkBlockedAsync(string address, string reason)
     {

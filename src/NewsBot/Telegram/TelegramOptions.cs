@@ -36,6 +36,9 @@ public sealed class TelegramOptions
     /// <summary>Whether Telegram shows a preview of the first link (<c>link_preview_options.is_disabled</c> otherwise).</summary>
     public bool LinkPreviews { get; set; }
 
+    /// <summary>Telegram channels and groups that get each new post as a broadcast (checked by <see cref="BroadcastChannelsValidator"/>).</summary>
+    public List<BroadcastChannelOptions> Channels { get; set; } = [];
+
     public bool Enabled => !string.IsNullOrWhiteSpace(BotToken);
 }
 

@@ -20,6 +20,7 @@ public static class TelegramServices
     {
         builder.Services.AddOptions<TelegramOptions>().BindConfiguration(TelegramOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, TelegramOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<TelegramOptions>, BroadcastChannelsValidator>();
         var token = builder.Configuration[TelegramOptions.Section + ":BotToken"];
         if (string.IsNullOrWhiteSpace(token))
         {
@@ -36,8 +37,8 @@ public static class TelegramServices
     }
 
     /// <summary>
-    /// The bot that answers commands, by long polling, when a token is set. Only the service runs it: a CLI verb
-    /// must not take updates meant for the service.
+    /// The bot that answers commands, by long polling, when a token is set, and the configured broadcast channels.
+    /// Only the service runs them: a CLI verb must not take updates meant for the service.
     /// </summary>
     public static IHostApplicationBuilder AddTelegramBot(this IHostApplicationBuilder builder)
     {
@@ -54,6 +55,8 @@ public static class TelegramServices
         {
             builder.Services.AddSingleton<TelegramBot>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<TelegramBot>());
+            builder.Services.AddSingleton<BroadcastChannels>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<BroadcastChannels>());
         }
 
         return builder;

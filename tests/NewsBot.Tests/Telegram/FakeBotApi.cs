@@ -31,6 +31,9 @@ public sealed partial class FakeBotApi : IAsyncDisposable
 {
     public const string DefaultToken = "123456:TEST-fake_bot_token";
 
+    /// <summary>Bot API: messages of a group's anonymous admins come "from" this user, with sender_chat the group.</summary>
+    public const long GroupAnonymousBotId = 1087968824;
+
     /// <summary>Bot API: "Text of the message to be sent, 1-4096 characters after entities parsing".</summary>
     public const int MaxTextLength = 4096;
 
@@ -63,6 +66,9 @@ public sealed partial class FakeBotApi : IAsyncDisposable
     private readonly HashSet<long> _blocked = [];
     private readonly HashSet<long> _knownChats = [];
     private readonly Dictionary<long, long> _migrated = [];
+    private readonly Dictionary<string, long> _usernames = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<long, string> _channels = [];
+    private readonly Dictionary<(long Chat, long User), string> _members = [];
     private readonly Queue<int> _failures = new();
     private readonly List<JsonObject> _updates = [];
     private TaskCompletionSource _updateArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -148,6 +154,40 @@ public sealed partial class FakeBotApi : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A public channel <c>@username</c> with id <paramref name="chatId"/> (-100...). The bot posts there only as its
+    /// creator or an administrator (<see cref="SetMember"/> with <see cref="BotId"/>); otherwise sendMessage answers 403.
+    /// </summary>
+    public void AddChannel(long chatId, string username)
+    {
+        lock (_gate)
+        {
+            _channels[chatId] = username.TrimStart('@');
+            _usernames[username.TrimStart('@')] = chatId;
+            _knownChats.Add(chatId);
+        }
+    }
+
+    /// <summary>
+    /// The status getChatMember gives for <paramref name="userId"/> in <paramref name="chatId"/>: <c>creator</c>,
+    /// <c>administrator</c>, <c>member</c>, <c>left</c> or <c>kicked</c>. Unset: <c>member</c> in groups, <c>left</c> in channels.
+    /// </summary>
+    public void SetMember(long chatId, long userId, string status)
+    {
+        if (status is not ("creator" or "administrator" or "member" or "left" or "kicked"))
+        {
+            throw new ArgumentException($"status '{status}' is not one the fake gives: creator, administrator, member, left, kicked", nameof(status));
+        }
+
+        lock (_gate)
+        {
+            _members[(chatId, userId)] = status;
+        }
+    }
+
+    /// <summary>The bot's own user id, the token's digits before the colon.</summary>
+    public long BotId => long.Parse(Token[..Token.IndexOf(':')], CultureInfo.InvariantCulture);
+
     /// <summary>The group was upgraded to a supergroup: the old id answers 400 with migrate_to_chat_id.</summary>
     public void Migrate(long groupId, long supergroupId)
     {
@@ -190,16 +230,38 @@ public sealed partial class FakeBotApi : IAsyncDisposable
     }
 
     /// <summary>Queues a text message from a user in a private chat (a command when it starts with '/').</summary>
-    public long EnqueueMessage(long chatId, string text)
+    public long EnqueueMessage(long chatId, string text) => EnqueueMessage(chatId, chatId, text);
+
+    /// <summary>Queues a text message from user <paramref name="fromUserId"/> in chat <paramref name="chatId"/> (a group when negative).</summary>
+    public long EnqueueMessage(long chatId, long fromUserId, string text) =>
+        EnqueueText(chatId, new JsonObject { ["id"] = fromUserId, ["is_bot"] = false, ["first_name"] = "Reader" }, null, text);
+
+    /// <summary>
+    /// Queues a message an anonymous admin sent in group <paramref name="groupId"/>. Bot API Message: sender_chat is
+    /// "the supergroup itself for messages sent by its anonymous administrators", and from "contains a fake sender
+    /// user in non-channel chats" (@GroupAnonymousBot).
+    /// </summary>
+    public long EnqueueAnonymousAdminMessage(long groupId, string text) => EnqueueText(
+        groupId,
+        new JsonObject { ["id"] = GroupAnonymousBotId, ["is_bot"] = true, ["first_name"] = "Group", ["username"] = "GroupAnonymousBot" },
+        Chat(groupId),
+        text);
+
+    private long EnqueueText(long chatId, JsonObject from, JsonObject? senderChat, string text)
     {
         var message = new JsonObject
         {
             ["message_id"] = Interlocked.Increment(ref _nextMessageId),
             ["date"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             ["chat"] = Chat(chatId),
-            ["from"] = new JsonObject { ["id"] = chatId, ["is_bot"] = false, ["first_name"] = "Reader" },
+            ["from"] = from,
             ["text"] = text,
         };
+        if (senderChat is not null)
+        {
+            message["sender_chat"] = senderChat;
+        }
+
         if (text.StartsWith('/'))
         {
             var length = text.IndexOfAny([' ', '\n']) is var end and >= 0 ? end : text.Length;
@@ -345,12 +407,134 @@ public sealed partial class FakeBotApi : IAsyncDisposable
     private static string? CodePoint(int code) =>
         code is > 0 and <= 0x10FFFF and not (>= 0xD800 and <= 0xDFFF) ? char.ConvertFromUtf32(code) : null;
 
-    private static JsonObject Chat(long chatId) => new()
+    private JsonObject Chat(long chatId)
     {
-        ["id"] = chatId,
-        // Bot API Chat.type; supergroup and channel ids are -100 followed by the id.
-        ["type"] = chatId > 0 ? "private" : chatId <= -1_000_000_000_000 ? "supergroup" : "group",
-    };
+        lock (_gate)
+        {
+            var chat = new JsonObject
+            {
+                ["id"] = chatId,
+                // Bot API Chat.type; supergroup and channel ids are -100 followed by the id.
+                ["type"] = _channels.ContainsKey(chatId) ? "channel" : chatId > 0 ? "private" : chatId <= -1_000_000_000_000 ? "supergroup" : "group",
+            };
+            if (_channels.TryGetValue(chatId, out var username))
+            {
+                chat["title"] = "Channel " + username;
+                chat["username"] = username;
+            }
+            else if (chatId < 0)
+            {
+                chat["title"] = $"Group {-chatId}";
+            }
+            else
+            {
+                chat["first_name"] = "Reader";
+            }
+
+            return chat;
+        }
+    }
+
+    /// <summary>A chat_id parameter: an integer, or a channel's <c>@username</c>; null for an unknown username.</summary>
+    private long? ChatIdOf(string value)
+    {
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var id))
+        {
+            return id;
+        }
+
+        lock (_gate)
+        {
+            return value.StartsWith('@') && _usernames.TryGetValue(value[1..], out var known) ? known : null;
+        }
+    }
+
+    private bool ChatExists(long chatId)
+    {
+        lock (_gate)
+        {
+            return AnyChatExists || _knownChats.Contains(chatId);
+        }
+    }
+
+    private string MemberStatus(long chatId, long userId)
+    {
+        lock (_gate)
+        {
+            return _members.TryGetValue((chatId, userId), out var status) ? status : _channels.ContainsKey(chatId) ? "left" : "member";
+        }
+    }
+
+    /// <summary>Bot API getChat: a ChatFullInfo with its required fields.</summary>
+    private async Task GetChatAsync(HttpContext context, Dictionary<string, string> parameters)
+    {
+        if (ChatIdOf(parameters.GetValueOrDefault("chat_id") ?? "") is not { } chatId || !ChatExists(chatId))
+        {
+            await WriteErrorAsync(context, 400, "Bad Request: chat not found", null);
+            return;
+        }
+
+        var chat = Chat(chatId);
+        chat["accent_color_id"] = 0;
+        chat["max_reaction_count"] = 11;
+        chat["accepted_gift_types"] = new JsonObject
+        {
+            ["unlimited_gifts"] = false,
+            ["limited_gifts"] = false,
+            ["unique_gifts"] = false,
+            ["premium_subscription"] = false,
+            ["gifts_from_channels"] = false,
+        };
+        await WriteResultAsync(context, chat);
+    }
+
+    /// <summary>Bot API getChatMember: ChatMemberOwner, ChatMemberAdministrator, ChatMemberMember, ChatMemberLeft or ChatMemberBanned.</summary>
+    private async Task GetChatMemberAsync(HttpContext context, Dictionary<string, string> parameters)
+    {
+        if (ChatIdOf(parameters.GetValueOrDefault("chat_id") ?? "") is not { } chatId || !ChatExists(chatId))
+        {
+            await WriteErrorAsync(context, 400, "Bad Request: chat not found", null);
+            return;
+        }
+
+        if (!long.TryParse(parameters.GetValueOrDefault("user_id"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var userId))
+        {
+            await WriteErrorAsync(context, 400, "Bad Request: user_id is empty", null);
+            return;
+        }
+
+        var status = MemberStatus(chatId, userId);
+        var member = new JsonObject
+        {
+            ["status"] = status,
+            ["user"] = new JsonObject { ["id"] = userId, ["is_bot"] = userId == BotId, ["first_name"] = userId == BotId ? "NewsBot Test" : "Reader" },
+        };
+        switch (status)
+        {
+            case "creator":
+                member["is_anonymous"] = false;
+                break;
+            case "administrator":
+                foreach (var right in (string[])["can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                    "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories"])
+                {
+                    member[right] = right is "can_manage_chat" or "can_delete_messages";
+                }
+
+                if (_channels.ContainsKey(chatId))
+                {
+                    member["can_post_messages"] = true;
+                    member["can_edit_messages"] = false;
+                }
+
+                break;
+            case "kicked":
+                member["until_date"] = 0;
+                break;
+        }
+
+        await WriteResultAsync(context, member);
+    }
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -380,6 +564,12 @@ public sealed partial class FakeBotApi : IAsyncDisposable
                 break;
             case "sendmessage":
                 await SendMessageAsync(context, parameters);
+                break;
+            case "getchat":
+                await GetChatAsync(context, parameters);
+                break;
+            case "getchatmember":
+                await GetChatMemberAsync(context, parameters);
                 break;
             case "getupdates":
                 await GetUpdatesAsync(context, parameters);
@@ -448,7 +638,7 @@ public sealed partial class FakeBotApi : IAsyncDisposable
             return;
         }
 
-        if (!long.TryParse(chat, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId))
+        if (ChatIdOf(chat) is not { } chatId)
         {
             await WriteErrorAsync(context, 400, "Bad Request: chat not found", null);
             return;
@@ -465,7 +655,9 @@ public sealed partial class FakeBotApi : IAsyncDisposable
                 failure = _failures.Dequeue();
             }
 
-            blocked = _blocked.Contains(chatId);
+            // A channel takes posts only from its creator and administrators.
+            blocked = _blocked.Contains(chatId)
+                || (_channels.ContainsKey(chatId) && !(_members.GetValueOrDefault((chatId, BotId)) is "creator" or "administrator"));
             unknown = !AnyChatExists && !_knownChats.Contains(chatId);
             if (_migrated.TryGetValue(chatId, out var to))
             {
@@ -499,7 +691,8 @@ public sealed partial class FakeBotApi : IAsyncDisposable
 
         if (blocked)
         {
-            await WriteErrorAsync(context, 403, chatId > 0 ? "Forbidden: bot was blocked by the user" : "Forbidden: bot was kicked from the group chat", null);
+            await WriteErrorAsync(context, 403, chatId > 0 ? "Forbidden: bot was blocked by the user"
+                : _channels.ContainsKey(chatId) ? "Forbidden: bot is not a member of the channel chat" : "Forbidden: bot was kicked from the group chat", null);
             return;
         }
 
