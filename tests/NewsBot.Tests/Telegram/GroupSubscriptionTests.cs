@@ -1,0 +1,107 @@
+using NewsBot.Feeds;
+using NewsBot.Subscribers;
+using NewsBot.Tests.Admin;
+
+namespace NewsBot.Tests.Telegram;
+
+/// <summary>
+/// A group subscribes like a person, but only by its admins: the real service asks the fake Bot API getChatMember
+/// for the sender, and a message of an anonymous admin (sender_chat is the group) counts as an admin's.
+/// </summary>
+public sealed class GroupSubscriptionTests : IAsyncLifetime
+{
+    private const long Admin = 42;
+    private const long Member = 43;
+
+    private FakeBotApi fake = null!;
+    private ServiceUnderTest service = null!;
+
+    public async Task InitializeAsync()
+    {
+        fake = await FakeBotApi.StartAsync();
+        service = await ServiceUnderTest.StartAsync(
+            ("NewsBot:Telegram:BotToken", FakeBotApi.DefaultToken),
+            ("NewsBot:Telegram:ApiBaseUrl", fake.BaseUrl),
+            ("NewsBot:Telegram:PollTimeout", "00:00:01"),
+            ("NewsBot:Telegram:PerChatInterval", "00:00:00.050"));
+        await service.Services.GetRequiredService<FeedRefresher>().RefreshFeedAsync("sample", force: true, null, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await service.DisposeAsync();
+        await fake.DisposeAsync();
+    }
+
+    private async Task<FakeBotApi.AcceptedMessage> ReplyToAsync(long chatId, Func<long> send)
+    {
+        var before = fake.Messages.Count(m => m.ChatId == chatId);
+        send();
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(50))
+        {
+            var replies = fake.Messages.Where(m => m.ChatId == chatId).ToList();
+            if (replies.Count > before)
+            {
+                return replies[before];
+            }
+        }
+
+        throw new TimeoutException($"no reply in chat {chatId} within 20 s");
+    }
+
+    private Task<Subscriber?> FindAsync(long chatId) => service.Services.GetRequiredService<SubscriberStore>()
+        .FindByAddressAsync(Channels.Telegram, chatId.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
+
+    [Fact]
+    public async Task AGroupAdminSubscribesTheGroupToATopic()
+    {
+        const long group = -1002000000001;
+        fake.SetMember(group, Admin, "administrator");
+
+        var reply = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Admin, "/subscribe sanctions"));
+
+        Assert.Contains("Subscribed to sanctions", reply.Plain);
+        var subscriber = (await FindAsync(group))!;
+        Assert.Equal(["sanctions"], subscriber.Topics);
+        Assert.Equal(ChannelStatus.Active, subscriber.Channels.Single().Status);
+        Assert.False(subscriber.Broadcast);
+    }
+
+    [Fact]
+    public async Task TheGroupsCreatorCountsAsAnAdmin()
+    {
+        const long group = -4001;
+        fake.SetMember(group, Admin, "creator");
+
+        var reply = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Admin, "/subscribe all"));
+
+        Assert.Contains("every topic", reply.Plain);
+        Assert.Empty((await FindAsync(group))!.Topics);
+    }
+
+    [Fact]
+    public async Task AMemberWhoIsNoAdminIsRefusedAndTheGroupStaysUnsubscribed()
+    {
+        const long group = -1002000000002;
+        fake.SetMember(group, Admin, "administrator");
+
+        var refusal = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Member, "/subscribe sanctions"));
+        var latest = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Member, "/latest 2"));
+
+        Assert.Contains("only its admins", refusal.Plain);
+        Assert.Null(await FindAsync(group));
+        // Reading commands stay open to every member.
+        Assert.Equal(2, latest.Text.Split("<a href=", StringSplitOptions.None).Length - 1);
+    }
+
+    [Fact]
+    public async Task AnAnonymousAdminSubscribesTheGroup()
+    {
+        const long group = -1002000000003;
+
+        var reply = await ReplyToAsync(group, () => fake.EnqueueAnonymousAdminMessage(group, "/subscribe nuclear"));
+
+        Assert.Contains("Subscribed to nuclear", reply.Plain);
+        Assert.Equal(["nuclear"], (await FindAsync(group))!.Topics);
+    }
+}
