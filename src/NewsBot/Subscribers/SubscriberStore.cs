@@ -658,9 +658,15 @@ public sealed partial class SubscriberStore(Db db, TimeProvider time)
 
         // Bot API sendMessage chat_id: "or username of the target channel (in the format @channelusername)";
         // usernames are case-insensitive.
-        return address is not null && TelegramUsername().IsMatch(address.Trim())
-            ? address.Trim().ToLowerInvariant()
-            : throw new SubscriberException($"telegram '{address}' is not a chat id (a non-zero signed 64-bit integer) or a channel's @username");
+        var trimmed = address?.Trim() ?? "";
+        if (TelegramUsername().IsMatch(trimmed))
+        {
+            return trimmed.ToLowerInvariant();
+        }
+
+        throw new SubscriberException(trimmed.StartsWith('@')
+            ? $"telegram '{address}' is not a chat id or a channel's @username (5-32 letters, digits and '_', starting with a letter)"
+            : $"telegram '{address}' is not a chat id (a non-zero signed 64-bit integer)");
     }
 
     /// <summary>Telegram usernames: 5-32 characters, a-z, 0-9 and underscores, starting with a letter.</summary>

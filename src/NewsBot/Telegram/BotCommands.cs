@@ -552,7 +552,7 @@ public sealed class BotCommands(
     private static BotReply AdminOnly() => Reply("That command is for the bot's admins only. Send /help for the commands.");
 
     private static BotReply GroupAdminOnly() => Reply(
-        "In a group only its admins can change what it gets: ask one of them to send the command. Anyone can use /latest, /topic and /search.");
+        "In a group only a chat admin can change what the group gets: ask one to send the command. Anyone can use /latest, /topic and /search.");
 
     /// <summary>A chat in <c>NewsBot:Telegram:Channels</c> gets what the configuration says; a command would be undone at the next start.</summary>
     private async Task<BotReply?> ConfiguredAsync(IncomingMessage message, CancellationToken ct) =>

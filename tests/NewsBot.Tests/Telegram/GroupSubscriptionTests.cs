@@ -88,7 +88,7 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
         var refusal = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Member, "/subscribe sanctions"));
         var latest = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Member, "/latest 2"));
 
-        Assert.Contains("only its admins", refusal.Plain);
+        Assert.Contains("only a chat admin", refusal.Plain);
         Assert.Null(await FindAsync(group));
         // Reading commands stay open to every member.
         Assert.Equal(2, latest.Text.Split("<a href=", StringSplitOptions.None).Length - 1);
@@ -103,5 +103,19 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
 
         Assert.Contains("Subscribed to nuclear", reply.Plain);
         Assert.Equal(["nuclear"], (await FindAsync(group))!.Topics);
+    }
+
+    [Fact]
+    public async Task AGroupConfiguredAsABroadcastChannelKeepsItsConfiguredTopics()
+    {
+        const long group = -1002000000004;
+        fake.SetMember(group, Admin, "administrator");
+        await service.Services.GetRequiredService<SubscriberStore>().SyncBroadcastsAsync(
+            [new BroadcastTarget(group.ToString(System.Globalization.CultureInfo.InvariantCulture), ["sanctions"])], CancellationToken.None);
+
+        var reply = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Admin, "/subscribe nuclear"));
+
+        Assert.Contains("NewsBot:Telegram:Channels", reply.Plain);
+        Assert.Equal(["sanctions"], (await FindAsync(group))!.Topics);
     }
 }
