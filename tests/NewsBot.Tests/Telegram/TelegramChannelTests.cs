@@ -243,4 +243,27 @@ public sealed class TelegramChannelTests : IAsyncLifetime
         Assert.Equal(4242, message.ChatId);
         Assert.False(Directory.Exists(Path.Combine(host.DataDirectory, "outbox")) && Directory.EnumerateFiles(Path.Combine(host.DataDirectory, "outbox")).Any());
     }
+
+    [Fact]
+    public async Task AChannelIsReachedByItsUsernameAndAnUnknownUsernameIsMarkedBlocked()
+    {
+        var services = await StartAsync();
+        fake.AddChannel(-1001234567890, "harbour_news");
+        fake.SetMember(-1001234567890, fake.BotId, "administrator");
+        var store = services.GetRequiredService<SubscriberStore>();
+        await store.SyncBroadcastsAsync([new BroadcastTarget("@harbour_news", []), new BroadcastTarget("@gone_channel", [])], CancellationToken.None);
+        var channel = TelegramOf(services);
+
+        var first = await channel.SendAsync(Message("@harbour_news", "first", "send:1:sub:1:telegram"), CancellationToken.None);
+        var second = await channel.SendAsync(Message("@harbour_news", "second", "send:2:sub:1:telegram"), CancellationToken.None);
+        var gone = await channel.SendAsync(Message("@gone_channel", "hello", "send:1:sub:2:telegram"), CancellationToken.None);
+
+        Assert.Equal(ChannelResult.Sent, first);
+        Assert.Equal(ChannelResult.Sent, second);
+        Assert.Equal([-1001234567890, -1001234567890], fake.Messages.Select(m => m.ChatId));
+        Assert.Equal(ChannelOutcome.FailedPermanent, gone.Outcome);
+        Assert.Contains("chat not found", gone.Error);
+        Assert.Equal(ChannelStatus.Blocked, (await store.FindByAddressAsync(Channels.Telegram, "@gone_channel", CancellationToken.None))!.Channels.Single().Status);
+        Assert.Equal(ChannelStatus.Active, (await store.FindByAddressAsync(Channels.Telegram, "@harbour_news", CancellationToken.None))!.Channels.Single().Status);
+    }
 }
