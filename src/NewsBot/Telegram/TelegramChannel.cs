@@ -19,7 +19,9 @@ namespace NewsBot.Telegram;
 /// the subscriber's channel blocked, a group upgraded to a supergroup is re-keyed and sent to once more, a 429
 /// pauses the whole lane and the message is tried again (at most <see cref="MaxTries"/> times). A configured
 /// channel may be addressed as <c>@name</c>: its numeric id is looked up once (getChat), so the lane applies the
-/// group limit to it like to any chat with a negative id.
+/// group limit to it like to any chat with a negative id. The Bot API FAQ states that limit for groups ("not be
+/// able to send more than 20 messages per minute to the same group"); python-telegram-bot's wiki ("Avoiding flood
+/// limits") reports @BotSupport saying it applies to channels too.
 /// </summary>
 public sealed class TelegramChannel : IChannel, IDisposable
 {
