@@ -2,6 +2,7 @@ using System.CommandLine;
 
 using NewsBot.Admin;
 using NewsBot.Delivery;
+using NewsBot.Email;
 using NewsBot.Feeds;
 using NewsBot.Jobs;
 using NewsBot.Posts;
@@ -81,6 +82,7 @@ public static class CliApp
         builder.AddTelegram();
         builder.AddJobs();
         builder.AddAdmin();
+        builder.AddBounces();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;
