@@ -1,6 +1,9 @@
 using MimeKit.Cryptography;
 
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
 
 namespace NewsBot.Email;
 
@@ -38,7 +41,37 @@ public sealed class DkimKeyRecords : DkimPublicKeyLocatorBase
             throw new KeyNotFoundException($"no DKIM key record {name}");
         }
 
-        return GetPublicKey(record);
+        try
+        {
+            return GetPublicKey(record);
+        }
+        catch (ArgumentException) when (RsaPublicKeyOf(record) is { } rsa)
+        {
+            return rsa;
+        }
+    }
+
+    /// <summary>
+    /// RFC 6376 §3.3.1 describes the RSA key as an RSAPublicKey (RFC 3447 A.1.1); most publishers wrap it in a
+    /// SubjectPublicKeyInfo, which is all MimeKit reads, but verifiers accept both (the RFC 6376-style vector does).
+    /// </summary>
+    private static RsaKeyParameters? RsaPublicKeyOf(string record)
+    {
+        var tags = record.Split(';').Select(t => t.Split('=', 2)).Where(t => t.Length == 2).ToDictionary(t => t[0].Trim(), t => t[1].Trim());
+        if ((tags.TryGetValue("k", out var k) && k != "rsa") || !tags.TryGetValue("p", out var p))
+        {
+            return null;
+        }
+
+        try
+        {
+            var key = RsaPublicKeyStructure.GetInstance(Asn1Object.FromByteArray(Convert.FromBase64String(string.Concat(p.Where(c => !char.IsWhiteSpace(c))))));
+            return new RsaKeyParameters(false, key.Modulus, key.PublicExponent);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or IOException or InvalidCastException)
+        {
+            return null;
+        }
     }
 
     public override Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
