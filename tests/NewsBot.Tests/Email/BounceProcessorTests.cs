@@ -9,6 +9,7 @@ using NewsBot.Delivery;
 using NewsBot.Email;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Delivery;
+using NewsBot.Tests.Posts;
 
 namespace NewsBot.Tests.Email;
 
@@ -111,7 +112,7 @@ public sealed class BounceProcessorTests : IDisposable
     public async Task ProcessReportAsync_SoftBouncesOlderThanTheWindow_DoNotCount()
     {
         await CreateAsync();
-        var clock = new SteppedTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var clock = new ManualTime(DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var store = new BounceStore(_harness!.Db, clock);
         var processor = new BounceProcessor(store, _harness.Subscribers, _harness.Store, Options.Create(new BounceOptions()), clock, NullLogger<BounceProcessor>.Instance);
         await _harness.Subscribers.AddAsync(Subscriber("slow@example.org"), Ct);
@@ -133,7 +134,7 @@ public sealed class BounceProcessorTests : IDisposable
     {
         var (processor, store) = await CreateAsync();
         var id = await _harness!.Subscribers.AddAsync(Subscriber("alice@example.org"), Ct);
-        var sendId = await CreateLedgerRowAsync(id, "alice@example.org");
+        var sendId = await _harness.AddEmailSendAsync(id, "alice@example.org");
         var verp = new VerpAddress(sendId, id).Format("bounce@news.example");
 
         // Forwarded: the report names where the message went last, the VERP address the row it came from.
@@ -152,7 +153,7 @@ public sealed class BounceProcessorTests : IDisposable
     {
         var (processor, _) = await CreateAsync();
         var id = await _harness!.Subscribers.AddAsync(Subscriber("bob@example.org"), Ct);
-        var sendId = await CreateLedgerRowAsync(id, "bob@example.org");
+        var sendId = await _harness.AddEmailSendAsync(id, "bob@example.org");
         var messageId = DeliveryStore.IdempotencyKey(sendId, id, Channels.Email).Replace(':', '.') + "@news.example";
 
         var outcome = await processor.ProcessReportAsync(
@@ -227,23 +228,8 @@ public sealed class BounceProcessorTests : IDisposable
         return (_harness.Services.GetRequiredService<BounceProcessor>(), _harness.Services.GetRequiredService<BounceStore>());
     }
 
-    private async Task<long> CreateLedgerRowAsync(long subscriberId, string address)
-    {
-        var sendId = (await _harness!.Store.CreateSendAsync("post", null, null, [Channels.Email], null, false, "admin", null, Ct))!.Value;
-        await using var writer = await _harness.Store.OpenLedgerWriterAsync(sendId, Ct);
-        await writer.AddAsync([new NewDelivery(subscriberId, Channels.Email, address, "post")], Ct);
-        return sendId;
-    }
-
     private Task<HashSet<string>> SuppressedAsync(string address) => _harness!.Subscribers.FindSuppressedAsync(Channels.Email, [address], Ct);
 
     private async Task<ChannelStatus> EmailStatusAsync(long subscriberId) =>
         (await _harness!.Subscribers.GetAsync(subscriberId, Ct))!.Channels.Single(c => c.Channel == Channels.Email).Status;
-
-    private sealed class SteppedTime(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

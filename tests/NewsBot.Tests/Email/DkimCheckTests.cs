@@ -4,6 +4,7 @@ using System.Text.Json;
 using MimeKit;
 
 using NewsBot.Email;
+using NewsBot.Tests.Posts;
 
 namespace NewsBot.Tests.Email;
 
@@ -26,7 +27,7 @@ public sealed class DkimCheckTests
         Assert.True(expected.GetProperty("files").TryGetProperty(file, out _), $"{file} is not in DKIM_EXPECTED.json");
         var (records, message) = ReadVector(file);
 
-        var results = await new DkimCheck(new DkimKeyRecords(records), new FixedTime(at)).VerifyAsync(message, Ct);
+        var results = await new DkimCheck(new DkimKeyRecords(records), new ManualTime(at)).VerifyAsync(message, Ct);
 
         Assert.NotEmpty(results);
         // mail-auth's verify.rs checks the result of the last DKIM-Signature it processes, the bottom one.
@@ -84,7 +85,7 @@ public sealed class DkimCheckTests
         var (records, message) = ReadVector("003.txt");
         message.Subject += " (edited)";
 
-        var results = await new DkimCheck(new DkimKeyRecords(records), new FixedTime(DateTimeOffset.FromUnixTimeSeconds(1667843664))).VerifyAsync(message, Ct);
+        var results = await new DkimCheck(new DkimKeyRecords(records), new ManualTime(DateTimeOffset.FromUnixTimeSeconds(1667843664))).VerifyAsync(message, Ct);
 
         Assert.All(results, r => Assert.False(r.Pass));
         Assert.Equal("signature or body hash does not match", results[^1].Failure);
@@ -96,7 +97,7 @@ public sealed class DkimCheckTests
         // 005.txt: x=1667930064, a day after t=.
         var (records, message) = ReadVector("005.txt");
 
-        var results = await new DkimCheck(new DkimKeyRecords(records), new FixedTime(DateTimeOffset.FromUnixTimeSeconds(1667930065))).VerifyAsync(message, Ct);
+        var results = await new DkimCheck(new DkimKeyRecords(records), new ManualTime(DateTimeOffset.FromUnixTimeSeconds(1667930065))).VerifyAsync(message, Ct);
 
         var result = Assert.Single(results);
         Assert.False(result.Pass);
@@ -140,10 +141,5 @@ public sealed class DkimCheckTests
     {
         using var document = JsonDocument.Parse(File.ReadAllText(TestPaths.RequireCorpus("email/DKIM_EXPECTED.json")));
         return document.RootElement.Clone();
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

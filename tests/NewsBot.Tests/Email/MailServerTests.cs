@@ -3,7 +3,6 @@ using MailKit.Search;
 
 using MimeKit;
 
-using NewsBot.Delivery;
 using NewsBot.Email;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Delivery;
@@ -65,11 +64,7 @@ public sealed class MailServerTests
         await MarkAllSeenAsync(servers);
         var address = $"gone-{Guid.NewGuid():n}@{servers.UndeliverableDomain}";
         var subscriberId = await harness.Subscribers.AddAsync(new NewSubscriber(address, null, [], Cadence.Instant), Ct);
-        var sendId = (await harness.Store.CreateSendAsync("post", null, null, [Channels.Email], null, false, "admin", null, Ct))!.Value;
-        await using (var writer = await harness.Store.OpenLedgerWriterAsync(sendId, Ct))
-        {
-            await writer.AddAsync([new NewDelivery(subscriberId, Channels.Email, address, "post")], Ct);
-        }
+        var sendId = await harness.AddEmailSendAsync(subscriberId, address);
 
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("NewsBot", "news@" + servers.Domain));
