@@ -52,6 +52,7 @@ public sealed class BounceMailboxJob(BounceProcessor processor, IOptions<BounceO
         int repeated = 0, notReports = 0, hard = 0, soft = 0, complaints = 0, suppressed = 0;
         foreach (var uid in unseen)
         {
+            // MailKit fetches BODY.PEEK[] (RFC 9051 §6.4.5), which leaves \Seen unset until the report is recorded.
             var message = await folder.GetMessageAsync(uid, ct);
             var outcome = await processor.ProcessReportAsync(message, ct);
             repeated += outcome.AlreadyRecorded ? 1 : 0;
