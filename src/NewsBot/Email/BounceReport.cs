@@ -63,8 +63,7 @@ public sealed partial record BounceReport(
     public static BounceReport Parse(MimeMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var report = message.BodyParts.Prepend(message.Body).OfType<MultipartReport>().FirstOrDefault()
-            ?? FindReport(message.Body);
+        var report = FindReport(message.Body);
         var returned = report?.OfType<MessagePart>().FirstOrDefault()?.Message;
         var candidates = new List<string?>();
         foreach (var name in EnvelopeHeaders)
@@ -120,7 +119,7 @@ public sealed partial record BounceReport(
         return new BounceReport(type, message.MessageId, originalMessageId, reference, feedbackType, recipients);
     }
 
-    /// <summary>A report forwarded inside another message (some mail systems wrap what they receive).</summary>
+    /// <summary>The body when it is a report (RFC 6522), else a report inside it: some mail systems forward what they receive as an attachment.</summary>
     private static MultipartReport? FindReport(MimeEntity? entity) => entity switch
     {
         MultipartReport report => report,
