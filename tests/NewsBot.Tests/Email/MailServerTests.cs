@@ -114,6 +114,52 @@ public sealed class MailServerTests
         Assert.Single(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, address, Ct));
     }
 
+    [SkippableFact]
+    public async Task MessageThatIsNoReport_IsMovedToTheProcessedFolderAndChangesNothing()
+    {
+        var servers = MailServers.Require();
+        using var harness = await DeliveryHarness.CreateAsync([.. servers.BounceMailboxSettings(), ("NewsBot:Email:Bounces:ProcessedFolder", "Processed")]);
+        await MarkAllSeenAsync(servers);
+        using (var imap = await servers.ConnectImapAsync(servers.Bounces, Ct))
+        {
+            var folders = await imap.GetFoldersAsync(imap.PersonalNamespaces[0], cancellationToken: Ct);
+            if (!folders.Any(f => f.Name == "Processed"))
+            {
+                await imap.GetFolder(imap.PersonalNamespaces[0]).CreateAsync("Processed", isMessageFolder: true, Ct);
+            }
+
+            await imap.DisconnectAsync(quit: true, Ct);
+        }
+
+        var messageId = $"ooo-{Guid.NewGuid():n}@{servers.Domain}";
+        var reply = new MimeMessage();
+        reply.From.Add(MailboxAddress.Parse(servers.Reader));
+        reply.To.Add(MailboxAddress.Parse(servers.Bounces));
+        reply.Subject = "Out of office";
+        reply.MessageId = messageId;
+        // RFC 3834 §5: an automatic reply, the commonest thing in a bounce mailbox that is no report.
+        reply.Headers.Add("Auto-Submitted", "auto-replied");
+        reply.Body = new TextPart("plain") { Text = "Back on Monday." };
+        using (var smtp = await servers.ConnectSmtpAsync(Ct))
+        {
+            await smtp.SendAsync(reply, Ct);
+            await smtp.DisconnectAsync(quit: true, Ct);
+        }
+
+        await servers.WaitForMessageAsync(servers.Bounces, SearchQuery.HeaderContains("Message-ID", messageId), DeliveryTimeout, Ct);
+
+        var poll = await harness.Services.GetRequiredService<BounceMailboxJob>().PollBounceMailboxAsync(Ct);
+
+        Assert.Equal((1, 1, 0, 0), (poll.Read, poll.NotReports, poll.Hard, poll.Suppressed));
+        Assert.Empty(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, null, Ct));
+        using var check = await servers.ConnectImapAsync(servers.Bounces, Ct);
+        await check.Inbox.OpenAsync(FolderAccess.ReadOnly, Ct);
+        Assert.Empty(await check.Inbox.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), Ct));
+        var processed = await check.GetFolderAsync("Processed", Ct);
+        await processed.OpenAsync(FolderAccess.ReadOnly, Ct);
+        Assert.Single(await processed.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId).And(SearchQuery.Seen), Ct));
+    }
+
     /// <summary>Reports left unseen by earlier runs would be read into this test's fresh database.</summary>
     private static async Task MarkAllSeenAsync(MailServers servers)
     {
