@@ -40,6 +40,8 @@ public partial class Program
         builder.AddTelegram();
         builder.AddTelegramBot();
         builder.AddEmail();
+        builder.AddBounces();
+        builder.AddBounceSchedule();
 
         var app = builder.Build();
         app.MapJobs();

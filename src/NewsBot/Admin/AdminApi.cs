@@ -3,10 +3,12 @@ using System.Text;
 
 using Microsoft.Extensions.Options;
 
+using NewsBot.Email;
+
 namespace NewsBot.Admin;
 
 /// <summary>
-/// <c>/api/admin</c>: sends, their reports, previews and retries, for a bearer of <c>NewsBot:Admin:Token</c>.
+/// <c>/api/admin</c>: sends, their reports, previews and retries, and the bounces, for a bearer of <c>NewsBot:Admin:Token</c>.
 /// Without a configured token the whole API answers 404: it does not exist.
 /// </summary>
 public static class AdminApi
@@ -22,6 +24,7 @@ public static class AdminApi
         api.MapGet("/sends/{id:long}", GetSendAsync);
         api.MapPost("/sends/{id:long}/retry-failed", RetryFailedAsync);
         api.MapPost("/preview", PreviewAsync);
+        api.MapGet("/bounces", ListBouncesAsync);
         return app;
     }
 
@@ -47,6 +50,31 @@ public static class AdminApi
             var message = await admin.PreviewPostAsync(body.PostId, body.Channel, ct);
             return Results.Json(new { subject = message.Subject, body = message.Personalise(AdminService.PreviewLinks) });
         });
+
+    /// <summary>The newest bounces and complaints from the bounce mailbox (<c>?limit=</c>, default 50; <c>?address=</c>).</summary>
+    private static async Task<IResult> ListBouncesAsync(BounceStore bounces, int? limit, string? address, CancellationToken ct)
+    {
+        if (limit is < 1 or > 1000)
+        {
+            return Results.Problem($"limit {limit} must be between 1 and 1000", statusCode: 400);
+        }
+
+        var list = await bounces.ListRecentAsync(limit ?? 50, address, ct);
+        return Results.Json(list.Select(b => new
+        {
+            id = b.Id,
+            at = b.CreatedAt,
+            address = b.Address,
+            kind = BounceStore.KindName(b.Kind),
+            status = b.Status,
+            action = b.Action,
+            diagnostic = b.Diagnostic,
+            suppressed = b.Suppressed,
+            subscriberId = b.SubscriberId,
+            sendId = b.SendId,
+            report = b.ReportKey,
+        }));
+    }
 
     private static async Task<IResult> AnswerAsync(Func<Task<IResult>> answer)
     {

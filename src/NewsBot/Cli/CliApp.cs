@@ -2,6 +2,7 @@ using System.CommandLine;
 
 using NewsBot.Admin;
 using NewsBot.Delivery;
+using NewsBot.Email;
 using NewsBot.Feeds;
 using NewsBot.Jobs;
 using NewsBot.Posts;
@@ -20,7 +21,7 @@ namespace NewsBot.Cli;
 /// </summary>
 public static class CliApp
 {
-    private static readonly string[] Verbs = ["feeds", "posts", "subscribers", "send", "sends", "preview", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["feeds", "posts", "subscribers", "bounces", "send", "sends", "preview", "--help", "-h", "-?", "--version"];
 
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -35,6 +36,7 @@ public static class CliApp
         root.Subcommands.Add(FeedCommands.Create(services, output, error));
         root.Subcommands.Add(PostCommands.Create(services, output, error));
         root.Subcommands.Add(SubscriberCommands.Create(services, output, error));
+        root.Subcommands.Add(BounceCommands.Create(services, output, error));
         foreach (var command in SendCommands.Create(services, output, error))
         {
             root.Subcommands.Add(command);
@@ -81,6 +83,7 @@ public static class CliApp
         builder.AddTelegram();
         builder.AddJobs();
         builder.AddAdmin();
+        builder.AddBounces();
         var services = builder.Build().Services;
         ServiceHost.ValidateOptionsNow(services);
         return services;

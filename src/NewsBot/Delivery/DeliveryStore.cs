@@ -236,6 +236,15 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         return counts;
     }
 
+    /// <summary>The address a ledger row was for (a bounce names the row, not the address); null when no row has the key.</summary>
+    public async Task<string?> FindAddressAsync(string idempotencyKey, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("SELECT address FROM deliveries WHERE idempotency_key = @key");
+        command.AddParameter("key", idempotencyKey);
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
     /// <summary>The first <paramref name="count"/> failed rows of a send, most attempts first.</summary>
     public async Task<IReadOnlyList<DeliveryError>> ListErrorsAsync(long sendId, int count, CancellationToken ct)
     {

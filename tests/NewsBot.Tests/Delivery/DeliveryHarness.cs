@@ -67,6 +67,15 @@ public sealed class DeliveryHarness : IDisposable
         return Assert.Single(saved.InsertedIds);
     }
 
+    /// <summary>A send with one email ledger row for the subscriber, as a sent message leaves it; returns the send id.</summary>
+    public async Task<long> AddEmailSendAsync(long subscriberId, string address)
+    {
+        var sendId = (await Store.CreateSendAsync("post", null, null, [Channels.Email], null, false, "admin", null, Ct))!.Value;
+        await using var writer = await Store.OpenLedgerWriterAsync(sendId, Ct);
+        await writer.AddAsync([new NewDelivery(subscriberId, Channels.Email, address, "post")], Ct);
+        return sendId;
+    }
+
     public Task SeedAsync(params NewSubscriber[] subscribers) => Subscribers.SeedAsync(subscribers, Ct);
 
     /// <summary>The recorded dispatch jobs as (send, first, last), in the order they were enqueued.</summary>
