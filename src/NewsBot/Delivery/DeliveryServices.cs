@@ -28,7 +28,8 @@ public static class DeliveryServices
             builder.Services.AddSingleton<IChannel>(sp => new OutboxChannel(
                 name,
                 Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory, "outbox"),
-                sp.GetRequiredService<IConfiguration>()["NewsBot:Email:From"] ?? DefaultFrom));
+                sp.GetRequiredService<IConfiguration>()["NewsBot:Email:From"] ?? DefaultFrom,
+                sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.OutboxRatePerSecond));
         }
 
         return builder;
