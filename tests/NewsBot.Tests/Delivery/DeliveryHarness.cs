@@ -109,6 +109,9 @@ public sealed class DeliveryHarness : IDisposable
         return failures;
     }
 
+    /// <summary>The CLI over the same data directory and settings.</summary>
+    public Task<(int ExitCode, string Output, string Error)> RunCliAsync(params string[] args) => _host.RunCliAsync(args);
+
     public string[] OutboxFiles() => Directory.Exists(OutboxDirectory)
         ? Directory.GetFiles(OutboxDirectory).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray()
         : [];
