@@ -334,7 +334,7 @@ public sealed class DeliveryPlanner(
     }
 
     /// <summary>The stored message of one part of a variant sent in several: <c>digest:...#2</c>.</summary>
-    public static string PartVariant(string variant, int part) => $"{variant}#{part}";
+    private static string PartVariant(string variant, int part) => $"{variant}#{part}";
 
     private static SendMessage ToMessage(string variant, MessageFormat format, RenderedMessage rendered) =>
         new(variant, format, rendered.Subject, rendered.Body);

@@ -128,7 +128,7 @@ public sealed class TemplateRenderer
             }
 
             var end = runs[^1].Start + runs[^1].Count;
-            bodies = runs.Select((run, i) => Render(name, RunModel(posts, run, new Slice(i + 1, runs.Count, i == runs.Count - 1 ? posts.Count - end : 0, posts.Count), period, links), MessageFormat.Telegram)).ToList();
+            bodies = runs.Select((run, i) => Render(name, CreateRunModel(posts, run, new Slice(i + 1, runs.Count, i == runs.Count - 1 ? posts.Count - end : 0, posts.Count), period, links), MessageFormat.Telegram)).ToList();
             if (bodies.All(b => HtmlText.VisibleLength(b) <= TelegramMaxLength))
             {
                 return bodies;
@@ -155,7 +155,7 @@ public sealed class TemplateRenderer
         {
             var count = (low + high) / 2;
             var probe = slice with { More = lastPart ? posts.Count - start - count : 0 };
-            var body = Render(name, RunModel(posts, (start, count, null), probe, period, links), MessageFormat.Telegram);
+            var body = Render(name, CreateRunModel(posts, (start, count, null), probe, period, links), MessageFormat.Telegram);
             if (HtmlText.VisibleLength(body) <= TelegramMaxLength)
             {
                 best = count;
@@ -174,11 +174,11 @@ public sealed class TemplateRenderer
 
         // Not even one post fits: shorten its summary, which is plain text before escaping.
         var single = slice with { More = lastPart ? posts.Count - start - 1 : 0 };
-        var tooLong = Render(name, RunModel(posts, (start, 1, null), single, period, links), MessageFormat.Telegram);
+        var tooLong = Render(name, CreateRunModel(posts, (start, 1, null), single, period, links), MessageFormat.Telegram);
         return (start, 1, ShortenSummary(posts[start], tooLong));
     }
 
-    private ScriptObject RunModel(IReadOnlyList<TemplatePost> posts, (int Start, int Count, TemplatePost? Shortened) run, Slice slice, DigestPeriod period, SubscriberLinks? links)
+    private ScriptObject CreateRunModel(IReadOnlyList<TemplatePost> posts, (int Start, int Count, TemplatePost? Shortened) run, Slice slice, DigestPeriod period, SubscriberLinks? links)
     {
         var selected = posts.Skip(run.Start).Take(run.Count).ToList();
         if (run.Shortened is { } shortened)
