@@ -9,7 +9,7 @@ namespace NewsBot.Benchmarks;
 /// <c>-- subscribers [count] [pageSize]</c>: seeding and streaming subscribers;
 /// <c>-- personalise [N]</c>: a templated email digest personalised for N subscribers;
 /// <c>-- plan [n]</c>: planning a post send to n subscribers;
-/// <c>-- telegram [seconds]</c>: the Telegram channel against the fake Bot API, unthrottled and at Telegram's 30/s;
+/// <c>-- telegram [seconds] [chats]</c>: the Telegram channel against the fake Bot API: its own overhead, at Telegram's 30/s, and the ETA check;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -36,7 +36,9 @@ public static class BenchmarkProgram
                 await PlanningHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
                 break;
             case "telegram":
-                await Telegram.TelegramHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60);
+                await Telegram.TelegramHarness.RunAsync(
+                    args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_800);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);

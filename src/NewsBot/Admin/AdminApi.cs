@@ -32,7 +32,7 @@ public static class AdminApi
         await AnswerAsync(async () =>
         {
             var plan = await admin.CreateSendAsync(new AdminSendRequest(body.Kind, body.PostId, body.Cadence, body.Channels, body.Topics, body.DryRun, body.Since), "api", ct);
-            return Results.Json(new { id = plan.SendId, audience = plan.Audience, eta = plan.Eta }, statusCode: plan.SendId is null ? 200 : 202);
+            return Results.Json(new { id = plan.SendId, audience = plan.Audience, messages = plan.Messages, eta = plan.Eta }, statusCode: plan.SendId is null ? 200 : 202);
         });
 
     private static async Task<IResult> GetSendAsync(long id, AdminService admin, CancellationToken ct)

@@ -135,12 +135,12 @@ public static class SendCommands
                 var total = plan.Audience.Values.Sum();
                 if (plan.SendId is not { } sendId)
                 {
-                    await output.WriteLineAsync($"dry run: would send to {total:N0} ({(total == 0 ? "nobody" : audience)}), about {FormatDuration(plan.Eta - DateTimeOffset.UtcNow)}");
+                    await output.WriteLineAsync($"dry run: would send to {total:N0} ({(total == 0 ? "nobody" : audience)}){Parts(plan, total)}, about {FormatDuration(plan.Eta - DateTimeOffset.UtcNow)}");
                     return 0;
                 }
 
-                await output.WriteLineAsync($"send {sendId}: {total:N0} recipient(s) ({(total == 0 ? "nobody" : audience)})");
-                var counts = await FollowProgressAsync(provider.GetRequiredService<DeliveryStore>(), sendId, total, output, ct);
+                await output.WriteLineAsync($"send {sendId}: {total:N0} recipient(s) ({(total == 0 ? "nobody" : audience)}){Parts(plan, total)}");
+                var counts = await FollowProgressAsync(provider.GetRequiredService<DeliveryStore>(), sendId, plan.Messages, output, ct);
                 await output.WriteLineAsync($"send {sendId} done: {Count(counts, DeliveryState.Sent):N0} sent, {Count(counts, DeliveryState.FailedTransient) + Count(counts, DeliveryState.FailedPermanent):N0} failed, {Count(counts, DeliveryState.Skipped):N0} skipped (details: sends show {sendId})");
                 return Count(counts, DeliveryState.FailedTransient) + Count(counts, DeliveryState.FailedPermanent) == 0 ? 0 : 1;
             }
@@ -189,6 +189,9 @@ public static class SendCommands
         var eta = rate > 0 ? FormatDuration(TimeSpan.FromSeconds(remaining / rate)) : "?";
         return string.Create(CultureInfo.InvariantCulture, $"[{new string('#', filled)}{new string('.', width - filled)}] {sent:N0}/{total:N0} sent, {failed:N0} failed, {remaining:N0} remaining, {rate:N0}/s, ETA {eta}");
     }
+
+    /// <summary>", 4,500 messages" when a Telegram digest goes out in parts, so there are more messages than recipients.</summary>
+    private static string Parts(SendPlan plan, int recipients) => plan.Messages > recipients ? $", {plan.Messages:N0} messages" : "";
 
     private static int Count(IReadOnlyDictionary<DeliveryState, int> counts, DeliveryState state) => counts.GetValueOrDefault(state);
 

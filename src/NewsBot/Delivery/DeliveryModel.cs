@@ -29,6 +29,9 @@ public interface IChannel
     /// <summary>The channel name the ledger uses (<c>email</c>, <c>telegram</c>).</summary>
     string Name { get; }
 
+    /// <summary>The most messages a second this channel sends; a send's ETA divides each channel's messages by it.</summary>
+    double MessagesPerSecond { get; }
+
     /// <summary>Sends once. Must be idempotent on <see cref="OutgoingMessage.IdempotencyKey"/> where the medium allows.</summary>
     Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct);
 }

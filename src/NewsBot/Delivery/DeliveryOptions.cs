@@ -17,14 +17,8 @@ public sealed class DeliveryOptions
     /// <summary>IANA time zone the digest crons run in.</summary>
     public string TimeZone { get; set; } = "UTC";
 
-    /// <summary>Files the outbox writes per second, for the ETA.</summary>
+    /// <summary>Files the outbox writes per second, for the ETA. A real channel gives its own rate (Telegram: its lane's).</summary>
     public double OutboxRatePerSecond { get; set; } = 500;
-
-    /// <summary>Telegram allows about 30 messages per second to different chats (https://core.telegram.org/bots/faq#broadcasting-to-users); 25 leaves headroom.</summary>
-    public double TelegramRatePerSecond { get; set; } = 25;
-
-    /// <summary>A modest SMTP relay's rate; providers publish their own (SES starts at 14/s).</summary>
-    public double EmailRatePerSecond { get; set; } = 10;
 
     /// <summary>Every failure names its key.</summary>
     public IEnumerable<string> Validate()
@@ -47,12 +41,9 @@ public sealed class DeliveryOptions
             yield return $"{Section}:TimeZone '{TimeZone}' is not a known IANA time zone (e.g. 'Europe/Berlin', 'UTC')";
         }
 
-        foreach (var (key, rate) in new (string, double)[] { ("OutboxRatePerSecond", OutboxRatePerSecond), ("TelegramRatePerSecond", TelegramRatePerSecond), ("EmailRatePerSecond", EmailRatePerSecond) })
+        if (!(OutboxRatePerSecond > 0) || double.IsInfinity(OutboxRatePerSecond))
         {
-            if (!(rate > 0) || double.IsInfinity(rate))
-            {
-                yield return $"{Section}:{key} {rate} must be a positive number";
-            }
+            yield return $"{Section}:OutboxRatePerSecond {OutboxRatePerSecond} must be a positive number";
         }
     }
 }

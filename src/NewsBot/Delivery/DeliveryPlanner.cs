@@ -21,7 +21,8 @@ public sealed record SendRequest(string Kind, long? PostId, Cadence? Cadence, IR
 
 /// <summary>What a send reaches: recipients per channel and when the last message should be out.</summary>
 /// <param name="SendId">Null for a dry run, and for a post ingestion had already announced.</param>
-public sealed record SendPlan(long? SendId, IReadOnlyDictionary<string, int> Audience, DateTimeOffset Eta);
+/// <param name="Messages">Ledger rows: one per recipient, and one per part of a Telegram digest split in several.</param>
+public sealed record SendPlan(long? SendId, IReadOnlyDictionary<string, int> Audience, DateTimeOffset Eta, int Messages);
 
 /// <summary>
 /// Turns a send into ledger rows: renders each variant once, streams the recipients (constant memory: only
@@ -54,8 +55,8 @@ public sealed class DeliveryPlanner(
 
         if (request.DryRun)
         {
-            var counted = await FillAsync(null, request with { Channels = channelNames }, time.GetUtcNow(), ct);
-            return new SendPlan(null, counted, Eta(counted));
+            var (counted, countedMessages) = await FillAsync(null, request with { Channels = channelNames }, time.GetUtcNow(), ct);
+            return new SendPlan(null, counted, Eta(countedMessages), countedMessages.Values.Sum());
         }
 
         var sendId = await store.CreateSendAsync(request.Kind, request.PostId, request.Cadence, channelNames, request.Topics,
@@ -63,13 +64,13 @@ public sealed class DeliveryPlanner(
         if (sendId is null)
         {
             logger.LogInformation("Post {PostId} was announced before; no second send", request.PostId);
-            return new SendPlan(null, new Dictionary<string, int>(), time.GetUtcNow());
+            return new SendPlan(null, new Dictionary<string, int>(), time.GetUtcNow(), 0);
         }
 
         var send = await store.GetSendAsync(sendId.Value, ct)
             ?? throw new InvalidOperationException($"Send {sendId} vanished right after it was created.");
-        var audience = await FillAsync(send.Id, request with { Channels = channelNames }, send.CreatedAt, ct);
-        return new SendPlan(send.Id, audience, Eta(audience));
+        var (audience, messages) = await FillAsync(send.Id, request with { Channels = channelNames }, send.CreatedAt, ct);
+        return new SendPlan(send.Id, audience, Eta(messages), messages.Values.Sum());
     }
 
     /// <summary>
@@ -115,11 +116,16 @@ public sealed class DeliveryPlanner(
         return channelNames.Distinct().ToList();
     }
 
-    /// <summary>Writes the send's messages and rows (or, with no send id, only counts) and returns recipients per channel.</summary>
-    private async Task<Dictionary<string, int>> FillAsync(long? sendId, SendRequest request, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Writes the send's messages and rows (or, with no send id, only counts) and returns recipients and messages
+    /// per channel. A Telegram digest split in parts is one row per part, each with its own idempotency key, so
+    /// each part is claimed and sent exactly once like any other message.
+    /// </summary>
+    private async Task<(Dictionary<string, int> Audience, Dictionary<string, int> Messages)> FillAsync(long? sendId, SendRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var channelNames = request.Channels!;
         var audience = channelNames.ToDictionary(c => c, _ => 0);
+        var messages = channelNames.ToDictionary(c => c, _ => 0);
         LedgerWriter? writer = sendId is null ? null : await store.OpenLedgerWriterAsync(sendId.Value, ct);
         await using (writer)
         {
@@ -137,14 +143,28 @@ public sealed class DeliveryPlanner(
                     continue;
                 }
 
+                var parts = recipient.Channel == Channels.Telegram ? variant.TelegramParts : 1;
                 audience[recipient.Channel]++;
+                messages[recipient.Channel] += parts;
                 if (writer is null)
                 {
                     continue;
                 }
 
-                buffer.Add(new NewDelivery(recipient.SubscriberId, recipient.Channel, recipient.Address, variant));
-                if (buffer.Count == chunkSize)
+                if (parts == 1)
+                {
+                    buffer.Add(new NewDelivery(recipient.SubscriberId, recipient.Channel, recipient.Address, variant.Name));
+                }
+                else
+                {
+                    for (var part = 1; part <= parts; part++)
+                    {
+                        buffer.Add(new NewDelivery(recipient.SubscriberId, recipient.Channel, recipient.Address, PartVariant(variant.Name, part), part));
+                    }
+                }
+
+                // A chunk ends between recipients, never between the parts of one: one job sends them, in order.
+                if (buffer.Count >= chunkSize)
                 {
                     await FlushAsync(writer, sendId!.Value, buffer, ct);
                 }
@@ -165,7 +185,7 @@ public sealed class DeliveryPlanner(
                 string.Join(", ", audience.Select(a => $"{a.Key} {a.Value}")));
         }
 
-        return audience;
+        return (audience, messages);
     }
 
     /// <summary>
@@ -190,7 +210,10 @@ public sealed class DeliveryPlanner(
             return;
         }
 
-        var range = await writer.AddAsync(buffer, ct);
+        // Parts go in part order across the chunk (every reader's part 1, then every part 2): the ids keep each
+        // reader's parts in order, and the parts of one chat are a chunk apart, so the lane's one message a second
+        // per chat (Bot API FAQ) seldom holds up the sequential dispatch.
+        var range = await writer.AddAsync(buffer.OrderBy(r => r.Part).ToList(), ct);
         buffer.Clear();
         if (range is not null)
         {
@@ -216,12 +239,13 @@ public sealed class DeliveryPlanner(
         }
 
         var broadcastSaved = sendId is null;
+        var whole = new ChosenVariant(PostVariant, 1);
 
-        async Task<string?> ChooseAsync(Recipient recipient, CancellationToken ct)
+        async Task<ChosenVariant?> ChooseAsync(Recipient recipient, CancellationToken ct)
         {
             if (!recipient.Broadcast)
             {
-                return PostVariant;
+                return whole;
             }
 
             if (!broadcastSaved)
@@ -230,7 +254,7 @@ public sealed class DeliveryPlanner(
                 broadcastSaved = true;
             }
 
-            return BroadcastVariant;
+            return new ChosenVariant(BroadcastVariant, 1);
         }
 
         return new VariantChooser(post.Topics, ChooseAsync);
@@ -259,17 +283,18 @@ public sealed class DeliveryPlanner(
         var periodName = cadence.ToString().ToLowerInvariant();
         var period = cadence == Cadence.Daily ? TimeSpan.FromDays(1) : TimeSpan.FromDays(7);
         var windows = new Dictionary<DateTimeOffset, IReadOnlyList<Post>>();
-        var variants = new Dictionary<string, bool>(StringComparer.Ordinal);
+        // Per variant, how many Telegram messages it takes (0: no posts, nothing to send).
+        var variants = new Dictionary<string, int>(StringComparer.Ordinal);
         var formats = FormatsOf(channelNames);
 
-        async Task<string?> ChooseAsync(Recipient recipient, CancellationToken ct)
+        async Task<ChosenVariant?> ChooseAsync(Recipient recipient, CancellationToken ct)
         {
             var from = request.Since ?? recipient.LastDigestAt ?? FirstDigestStart(to, period, recipient.TimeZone);
             var topics = recipient.Topics.Order(StringComparer.Ordinal).ToList();
             var variant = $"digest:{DbExtensions.FormatTimestamp(from)}:{(topics.Count == 0 ? "*" : string.Join(",", topics))}";
-            if (variants.TryGetValue(variant, out var hasPosts))
+            if (variants.TryGetValue(variant, out var known))
             {
-                return hasPosts ? variant : null;
+                return known == 0 ? null : new ChosenVariant(variant, known);
             }
 
             if (!windows.TryGetValue(from, out var window))
@@ -282,22 +307,34 @@ public sealed class DeliveryPlanner(
                 .Where(p => request.Topics is null || p.Topics.Any(request.Topics.Contains))
                 .Select(ToTemplatePost)
                 .ToList();
-            variants[variant] = selected.Count > 0;
             if (selected.Count == 0)
             {
+                variants[variant] = 0;
                 return null;
+            }
+
+            // A dry run renders only the Telegram message, to count its parts.
+            var digestPeriod = new DigestPeriod(periodName, from, to);
+            var parts = 1;
+            var messages = new List<SendMessage>();
+            foreach (var format in sendId is null ? formats.Where(f => f == MessageFormat.Telegram) : formats)
+            {
+                var rendered = renderer.RenderDigest(selected, digestPeriod, format);
+                if (format == MessageFormat.Telegram)
+                {
+                    parts = rendered.Count;
+                }
+
+                messages.AddRange(rendered.Select((m, i) => ToMessage(rendered.Count == 1 ? variant : PartVariant(variant, i + 1), format, m)));
             }
 
             if (sendId is not null)
             {
-                var digestPeriod = new DigestPeriod(periodName, from, to);
-                var messages = formats
-                    .Select(f => ToMessage(variant, f, renderer.RenderDigest(selected, digestPeriod, f)))
-                    .ToList();
                 await store.SaveMessagesAsync(sendId.Value, messages, ct);
             }
 
-            return variant;
+            variants[variant] = parts;
+            return new ChosenVariant(variant, parts);
         }
 
         return new VariantChooser([], ChooseAsync);
@@ -320,36 +357,38 @@ public sealed class DeliveryPlanner(
         return formats;
     }
 
+    /// <summary>The stored message of one part of a variant sent in several: <c>digest:...#2</c>.</summary>
+    private static string PartVariant(string variant, int part) => $"{variant}#{part}";
+
     private static SendMessage ToMessage(string variant, MessageFormat format, RenderedMessage rendered) =>
         new(variant, format, rendered.Subject, rendered.Body);
 
     private static TemplatePost ToTemplatePost(Post post) =>
         new(post.Id, post.Title, post.Url, post.Summary, post.Topics, post.Published, post.Author);
 
-    /// <summary>Channels send in parallel, so the slowest channel's backlog decides.</summary>
-    private DateTimeOffset Eta(IReadOnlyDictionary<string, int> audience)
+    /// <summary>
+    /// Channels send in parallel, so the slowest channel's backlog decides. Each channel's rate is the one it sends at
+    /// (the Telegram lane's <c>GlobalMessagesPerSecond</c>, the outbox's <c>OutboxRatePerSecond</c>); the last
+    /// registration of a name is the channel DispatchJob uses.
+    /// </summary>
+    private DateTimeOffset Eta(IReadOnlyDictionary<string, int> messages)
     {
         var seconds = 0.0;
-        foreach (var (channel, count) in audience)
+        foreach (var (name, count) in messages)
         {
-            seconds = Math.Max(seconds, count / RatePerSecond(channel));
+            if (channels.LastOrDefault(c => c.Name == name) is { } channel)
+            {
+                seconds = Math.Max(seconds, count / channel.MessagesPerSecond);
+            }
         }
 
         return time.GetUtcNow() + TimeSpan.FromSeconds(Math.Ceiling(seconds));
     }
 
-    private double RatePerSecond(string channel)
-    {
-        var o = options.Value;
-        if (channels.LastOrDefault(c => c.Name == channel) is null or OutboxChannel)
-        {
-            return o.OutboxRatePerSecond;
-        }
-
-        return channel == Channels.Email ? o.EmailRatePerSecond : o.TelegramRatePerSecond;
-    }
+    /// <param name="TelegramParts">How many Telegram messages the variant takes (a digest split in parts), else 1.</param>
+    private sealed record ChosenVariant(string Name, int TelegramParts);
 
     /// <param name="PostTopics">A post send's audience topics; empty for a digest.</param>
     /// <param name="ForAsync">The variant a recipient gets, or null when it gets nothing.</param>
-    private sealed record VariantChooser(IReadOnlyList<string> PostTopics, Func<Recipient, CancellationToken, Task<string?>> ForAsync);
+    private sealed record VariantChooser(IReadOnlyList<string> PostTopics, Func<Recipient, CancellationToken, Task<ChosenVariant?>> ForAsync);
 }

@@ -28,7 +28,8 @@ public static class DeliveryServices
             builder.Services.AddSingleton<IChannel>(sp => new OutboxChannel(
                 name,
                 Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory, "outbox"),
-                sp.GetRequiredService<IConfiguration>()["NewsBot:Email:From"] ?? DefaultFrom));
+                sp.GetRequiredService<IConfiguration>()["NewsBot:Email:From"] ?? DefaultFrom,
+                sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.OutboxRatePerSecond));
         }
 
         return builder;
@@ -47,6 +48,15 @@ public static class DeliveryServices
         public ValidateOptionsResult Validate(string? name, DeliveryOptions options)
         {
             var errors = options.Validate().ToList();
+            // Removed settings: a config that still sets them would otherwise be ignored without a word.
+            foreach (var removed in (string[])["TelegramRatePerSecond", "EmailRatePerSecond"])
+            {
+                if (configuration[$"{DeliveryOptions.Section}:{removed}"] is not null)
+                {
+                    errors.Add($"{DeliveryOptions.Section}:{removed} is no longer read: a send's ETA uses the rate each channel sends at (Telegram: NewsBot:Telegram:GlobalMessagesPerSecond; the outbox: {DeliveryOptions.Section}:OutboxRatePerSecond); remove it");
+                }
+            }
+
             var from = configuration["NewsBot:Email:From"] ?? DefaultFrom;
             if (!MimeKit.MailboxAddress.TryParse(from, out _))
             {

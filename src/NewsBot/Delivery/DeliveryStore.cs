@@ -28,7 +28,8 @@ public sealed record SendRecord(
 public sealed record SendMessage(string Variant, MessageFormat Format, string Subject, string Body);
 
 /// <summary>A ledger row to add: one subscriber on one channel, and which variant of the send it gets.</summary>
-public sealed record NewDelivery(long SubscriberId, string Channel, string Address, string Variant);
+/// <param name="Part">Which message of a variant sent in several (a split Telegram digest), from 1; 0 when it is sent whole.</param>
+public sealed record NewDelivery(long SubscriberId, string Channel, string Address, string Variant, int Part = 0);
 
 /// <summary>A ledger row claimed for sending.</summary>
 public sealed record ClaimedDelivery(long Id, long SubscriberId, string Channel, string Address, string Variant, string IdempotencyKey, int Attempts);
@@ -49,7 +50,9 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
     private const string SendColumns =
         "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total, since";
 
-    public static string IdempotencyKey(long sendId, long subscriberId, string channel) => $"send:{sendId}:sub:{subscriberId}:{channel}";
+    /// <param name="part">The part of a message sent in several (a split Telegram digest), from 1; 0 for a message sent whole.</param>
+    public static string IdempotencyKey(long sendId, long subscriberId, string channel, int part = 0) =>
+        part == 0 ? $"send:{sendId}:sub:{subscriberId}:{channel}" : $"send:{sendId}:sub:{subscriberId}:{channel}:part:{part}";
 
     public static string StateName(DeliveryState state) => state switch
     {
@@ -301,28 +304,36 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         await transaction.CommitAsync(ct);
     }
 
-    /// <summary>The pending rows of a send as id ranges of at most <paramref name="chunkSize"/> rows, in id order.</summary>
+    /// <summary>
+    /// The pending rows of a send as id ranges of about <paramref name="chunkSize"/> rows, in id order. A range
+    /// ends only where no recipient has rows on both sides, so the parts of a split message stay in one job,
+    /// which sends them in order.
+    /// </summary>
     public async Task<IReadOnlyList<DeliveryRange>> ListPendingRangesAsync(long sendId, int chunkSize, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         await using var connection = await db.OpenAsync(ct);
-        await using var command = connection.CreateCommand(
-            "SELECT id FROM deliveries WHERE send_id = @send_id AND state = 'pending' ORDER BY id");
+        await using var command = connection.CreateCommand("""
+            SELECT id, MAX(id) OVER (PARTITION BY subscriber_id, channel)
+            FROM deliveries WHERE send_id = @send_id AND state = 'pending' ORDER BY id
+            """);
         command.AddParameter("send_id", sendId);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var ranges = new List<DeliveryRange>();
         long first = 0;
         long last = 0;
+        long reach = 0;
         var count = 0;
         while (await reader.ReadAsync(ct))
         {
             last = reader.GetInt64(0);
+            reach = Math.Max(reach, reader.GetInt64(1));
             if (count == 0)
             {
                 first = last;
             }
 
-            if (++count == chunkSize)
+            if (++count >= chunkSize && reach == last)
             {
                 ranges.Add(new DeliveryRange(first, last, count));
                 count = 0;
@@ -494,7 +505,7 @@ public sealed class LedgerWriter : IAsyncDisposable
             _insert.SetParameter("channel", row.Channel);
             _insert.SetParameter("address", row.Address);
             _insert.SetParameter("variant", row.Variant);
-            _insert.SetParameter("key", DeliveryStore.IdempotencyKey(_sendId, row.SubscriberId, row.Channel));
+            _insert.SetParameter("key", DeliveryStore.IdempotencyKey(_sendId, row.SubscriberId, row.Channel, row.Part));
             if (await _insert.ExecuteScalarAsync(ct) is long id)
             {
                 first = Math.Min(first, id);

@@ -20,6 +20,8 @@ public sealed class DispatchJob(
 {
     public const string SuppressedReason = "suppressed";
 
+    public const string HeldError = "held: an earlier part of this message to the same recipient failed transiently; it goes after that part";
+
     /// <exception cref="DeliveryRetryException">Some rows failed transiently; Hangfire's retry re-claims only those.</exception>
     [AutomaticRetry(Attempts = 3)]
     [JobDisplayName("dispatch send {0}: rows {1}-{2}")]
@@ -72,13 +74,26 @@ public sealed class DispatchJob(
         // Signed links come with the email issue; until then the subscriber id alone names the preferences.
         var baseUrl = templateOptions.Value.PublicBaseUrl.TrimEnd('/');
         var sentTo = new HashSet<long>();
+        // A recipient's rows of one send are the parts of one message, in id order: after a part fails transiently
+        // the later ones wait for the retry, which claims them all again in order, so no part overtakes another.
+        var held = new HashSet<(long SubscriberId, string Channel)>();
         var failed = 0;
         var done = 0;
         try
         {
             foreach (var row in rows)
             {
-                failed += await SendRowAsync(send, row, byName, messages, suppressed, baseUrl, sentTo, ct) ? 0 : 1;
+                if (held.Contains((row.SubscriberId, row.Channel)))
+                {
+                    await store.MarkFailedAsync(row.Id, permanent: false, HeldError, CancellationToken.None);
+                    failed++;
+                }
+                else if (!await SendRowAsync(send, row, byName, messages, suppressed, baseUrl, sentTo, ct))
+                {
+                    held.Add((row.SubscriberId, row.Channel));
+                    failed++;
+                }
+
                 done++;
             }
         }

@@ -22,7 +22,8 @@ public sealed class OutboxChannel : IChannel
     /// <param name="name"><see cref="Channels.Email"/> or <see cref="Channels.Telegram"/>.</param>
     /// <param name="directory">The outbox folder, created on first send.</param>
     /// <param name="from">The email From header (<c>NewsBot:Email:From</c>).</param>
-    public OutboxChannel(string name, string directory, string from)
+    /// <param name="messagesPerSecond">The rate a send's ETA assumes (<c>NewsBot:Delivery:OutboxRatePerSecond</c>).</param>
+    public OutboxChannel(string name, string directory, string from, double messagesPerSecond)
     {
         if (name is not (Channels.Email or Channels.Telegram))
         {
@@ -35,11 +36,14 @@ public sealed class OutboxChannel : IChannel
         }
 
         Name = name;
+        MessagesPerSecond = messagesPerSecond;
         _directory = directory;
         _from = mailbox;
     }
 
     public string Name { get; }
+
+    public double MessagesPerSecond { get; }
 
     /// <summary>The file a message goes to; a key of letters, digits and <c>:</c> maps to a distinct file name.</summary>
     public string PathFor(string idempotencyKey)

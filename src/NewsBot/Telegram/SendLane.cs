@@ -21,6 +21,9 @@ public sealed class SendLane(TimeProvider time, int messagesPerSecond, TimeSpan 
     private DateTimeOffset _globalNext = DateTimeOffset.MinValue;
     private DateTimeOffset _pausedUntil = DateTimeOffset.MinValue;
 
+    /// <summary>The global pace: messages per second to all chats together.</summary>
+    public int MessagesPerSecond => messagesPerSecond;
+
     /// <summary>The end of the current 429 pause, or <see cref="DateTimeOffset.MinValue"/>.</summary>
     public DateTimeOffset PausedUntil
     {

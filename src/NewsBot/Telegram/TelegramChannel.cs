@@ -55,6 +55,9 @@ public sealed class TelegramChannel : IChannel, IDisposable
 
     public SendLane Lane { get; }
 
+    /// <summary>The lane's global pace (<c>NewsBot:Telegram:GlobalMessagesPerSecond</c>), which the admin's ETA uses.</summary>
+    public double MessagesPerSecond => Lane.MessagesPerSecond;
+
     public async Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
     {
         if ((!long.TryParse(message.Address, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var chatId) || chatId == 0)

@@ -18,6 +18,7 @@ public sealed class TelegramOptions
     /// <summary>
     /// Messages per second to all chats together. https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this:
     /// "no more than 30 messages per second"; 25 leaves headroom. Above 30 only with paid broadcasts (up to 1000/s).
+    /// The ETA an admin is shown for a send uses this rate too (<see cref="TelegramChannel.MessagesPerSecond"/>).
     /// </summary>
     public int GlobalMessagesPerSecond { get; set; } = 25;
 

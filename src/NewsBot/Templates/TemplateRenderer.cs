@@ -19,6 +19,12 @@ public sealed class TemplateRenderer
     /// <summary>Bot API sendMessage: "1-4096 characters after entities parsing".</summary>
     public const int TelegramMaxLength = 4096;
 
+    /// <summary>
+    /// A Telegram digest is at most this many messages; the last one counts the posts left out. Ten messages at one
+    /// a second per chat (Bot API FAQ) is the longest burst a reader should get from one digest.
+    /// </summary>
+    public const int TelegramMaxDigestParts = 10;
+
     /// <summary>Every template NewsBot renders; an override folder may hold only these names.</summary>
     public static readonly IReadOnlyList<string> TemplateNames =
     [
@@ -58,12 +64,13 @@ public sealed class TemplateRenderer
         RenderPost(post, format, links: null);
 
     /// <summary>
-    /// A digest of <paramref name="posts"/>, in the given order. A Telegram digest longer than
-    /// <see cref="TelegramMaxLength"/> keeps as many posts from the start as fit and says "and N more" (the
-    /// template's <c>more</c>); posts are dropped whole, so no tag or entity is ever cut.
+    /// A digest of <paramref name="posts"/>, in the given order: one message for email. A Telegram digest longer
+    /// than <see cref="TelegramMaxLength"/> is split at post boundaries into several messages (the template's
+    /// <c>part</c> of <c>parts</c>), each valid on its own, so no tag or entity is ever cut. Beyond
+    /// <see cref="TelegramMaxDigestParts"/> messages the last one says "and N more" (the template's <c>more</c>).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="posts"/> is empty: an empty digest is never sent.</exception>
-    public RenderedMessage RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format) =>
+    public IReadOnlyList<RenderedMessage> RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format) =>
         RenderDigest(posts, period, format, links: null);
 
     /// <summary>
@@ -76,7 +83,7 @@ public sealed class TemplateRenderer
     /// <summary>Renders with the recipient's links in place (no placeholders): what <see cref="RenderedMessage.Personalise"/> must equal.</summary>
     internal RenderedMessage RenderPost(TemplatePost post, MessageFormat format, SubscriberLinks? links, bool broadcast = false)
     {
-        ScriptObject Model(TemplatePost p) => ForAudience(CreateModel([p], post, null, 0, links), broadcast);
+        ScriptObject Model(TemplatePost p) => ForAudience(CreateModel([p], post, null, Slice.Whole(1), links), broadcast);
         var subject = RenderSubject("subject.post.sbn", Model(post));
         var name = BodyTemplate("post", format);
         var body = Render(name, Model(post), format);
@@ -88,36 +95,78 @@ public sealed class TemplateRenderer
         return new RenderedMessage(subject, body, format, PreferencesToken, UnsubscribeToken);
     }
 
-    internal RenderedMessage RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format, SubscriberLinks? links)
+    internal IReadOnlyList<RenderedMessage> RenderDigest(IReadOnlyList<TemplatePost> posts, DigestPeriod period, MessageFormat format, SubscriberLinks? links)
     {
         if (posts.Count == 0)
         {
             throw new ArgumentException("A digest needs at least one post: an empty digest is never sent", nameof(posts));
         }
 
-        var subject = RenderSubject("subject.digest.sbn", CreateModel(posts, null, period, 0, links));
+        var subject = RenderSubject("subject.digest.sbn", CreateModel(posts, null, period, Slice.Whole(posts.Count), links));
         var name = BodyTemplate("digest", format);
-        var body = Render(name, CreateModel(posts, null, period, 0, links), format);
-        if (format == MessageFormat.Telegram && HtmlText.VisibleLength(body) > TelegramMaxLength)
+        var body = Render(name, CreateModel(posts, null, period, Slice.Whole(posts.Count), links), format);
+        if (format != MessageFormat.Telegram || HtmlText.VisibleLength(body) <= TelegramMaxLength)
         {
-            body = FitTelegramDigest(name, posts, period, links);
+            return [new RenderedMessage(subject, body, format, PreferencesToken, UnsubscribeToken)];
         }
 
-        return new RenderedMessage(subject, body, format, PreferencesToken, UnsubscribeToken);
+        return SplitTelegramDigest(name, posts, period, links)
+            .Select(part => new RenderedMessage(subject, part, format, PreferencesToken, UnsubscribeToken))
+            .ToList();
     }
 
-    /// <summary>The longest prefix of the posts that fits, by binary search over the count (each probe is one render).</summary>
-    private string FitTelegramDigest(string name, IReadOnlyList<TemplatePost> posts, DigestPeriod period, SubscriberLinks? links)
+    /// <summary>
+    /// Cuts the posts into runs, each the longest that fits one message, by binary search over the run's length
+    /// (each probe is one render). The parts are fitted while the template is told the largest part count the
+    /// split can reach, then rendered with the real count; a template whose part grows when the count shrinks is
+    /// fitted again with the count it produced.
+    /// </summary>
+    private List<string> SplitTelegramDigest(string name, IReadOnlyList<TemplatePost> posts, DigestPeriod period, SubscriberLinks? links)
     {
-        string? best = null;
-        int low = 1, high = posts.Count - 1;
+        var partsGuess = Math.Min(posts.Count, TelegramMaxDigestParts);
+        var bodies = new List<string>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var runs = new List<(int Start, int Count, TemplatePost? Shortened)>();
+            for (var start = 0; start < posts.Count && runs.Count < TelegramMaxDigestParts;)
+            {
+                var run = FitRun(name, posts, start, new Slice(runs.Count + 1, partsGuess, 0, posts.Count), period, links);
+                runs.Add(run);
+                start += run.Count;
+            }
+
+            var end = runs[^1].Start + runs[^1].Count;
+            bodies = runs.Select((run, i) => Render(name, CreateRunModel(posts, run, new Slice(i + 1, runs.Count, i == runs.Count - 1 ? posts.Count - end : 0, posts.Count), period, links), MessageFormat.Telegram)).ToList();
+            if (bodies.All(b => HtmlText.VisibleLength(b) <= TelegramMaxLength))
+            {
+                return bodies;
+            }
+
+            partsGuess = runs.Count;
+        }
+
+        // Only a title longer than a message (only the summary is shortened), or an override template whose part
+        // grows as the count shrinks, gets here: Telegram refuses that part, and the ledger records why.
+        return bodies;
+    }
+
+    /// <summary>
+    /// The longest run of posts from <paramref name="start"/> that fits one message. The last allowed part counts
+    /// the posts left out as <c>more</c>. When not even one post fits, that post's summary is shortened.
+    /// </summary>
+    private (int Start, int Count, TemplatePost? Shortened) FitRun(string name, IReadOnlyList<TemplatePost> posts, int start, Slice slice, DigestPeriod period, SubscriberLinks? links)
+    {
+        var lastPart = slice.Part == TelegramMaxDigestParts;
+        var best = 0;
+        int low = 1, high = posts.Count - start;
         while (low <= high)
         {
             var count = (low + high) / 2;
-            var body = Render(name, CreateModel(posts.Take(count).ToList(), null, period, posts.Count - count, links), MessageFormat.Telegram);
+            var probe = slice with { More = lastPart ? posts.Count - start - count : 0 };
+            var body = Render(name, CreateRunModel(posts, (start, count, null), probe, period, links), MessageFormat.Telegram);
             if (HtmlText.VisibleLength(body) <= TelegramMaxLength)
             {
-                best = body;
+                best = count;
                 low = count + 1;
             }
             else
@@ -126,14 +175,26 @@ public sealed class TemplateRenderer
             }
         }
 
-        if (best is not null)
+        if (best > 0)
         {
-            return best;
+            return (start, best, null);
         }
 
-        // Not even the first post fits: shorten its summary, which is plain text before escaping.
-        var single = Render(name, CreateModel([posts[0]], null, period, posts.Count - 1, links), MessageFormat.Telegram);
-        return Render(name, CreateModel([ShortenSummary(posts[0], single)], null, period, posts.Count - 1, links), MessageFormat.Telegram);
+        // Not even one post fits: shorten its summary, which is plain text before escaping.
+        var single = slice with { More = lastPart ? posts.Count - start - 1 : 0 };
+        var tooLong = Render(name, CreateRunModel(posts, (start, 1, null), single, period, links), MessageFormat.Telegram);
+        return (start, 1, ShortenSummary(posts[start], tooLong));
+    }
+
+    private ScriptObject CreateRunModel(IReadOnlyList<TemplatePost> posts, (int Start, int Count, TemplatePost? Shortened) run, Slice slice, DigestPeriod period, SubscriberLinks? links)
+    {
+        var selected = posts.Skip(run.Start).Take(run.Count).ToList();
+        if (run.Shortened is { } shortened)
+        {
+            selected[0] = shortened;
+        }
+
+        return CreateModel(selected, null, period, slice, links);
     }
 
     private static TemplatePost ShortenSummary(TemplatePost post, string tooLong)
@@ -157,7 +218,7 @@ public sealed class TemplateRenderer
     };
 
     /// <summary>The one model every template sees (templates/README.md).</summary>
-    private ScriptObject CreateModel(IReadOnlyList<TemplatePost> posts, TemplatePost? post, DigestPeriod? period, int more, SubscriberLinks? links)
+    private ScriptObject CreateModel(IReadOnlyList<TemplatePost> posts, TemplatePost? post, DigestPeriod? period, Slice slice, SubscriberLinks? links)
     {
         var items = new ScriptArray(posts.Count);
         foreach (var p in posts)
@@ -176,8 +237,10 @@ public sealed class TemplateRenderer
                 ["to"] = FormatDay(period.To),
                 ["range"] = FormatRange(period.From, period.To),
             },
-            ["more"] = more,
-            ["total"] = posts.Count + more,
+            ["more"] = slice.More,
+            ["total"] = slice.Total,
+            ["part"] = slice.Part,
+            ["parts"] = slice.Parts,
             ["site"] = site,
             ["broadcast"] = false,
             ["subscriber"] = new ScriptObject
@@ -272,13 +335,15 @@ public sealed class TemplateRenderer
             var kind = name.Split('.')[name.StartsWith("subject.", StringComparison.Ordinal) ? 1 : 0];
             var format = name.Contains(".telegram.", StringComparison.Ordinal) ? MessageFormat.Telegram
                 : name.Contains(".html.", StringComparison.Ordinal) ? MessageFormat.EmailHtml : MessageFormat.EmailText;
-            var model = kind == "post" ? CreateModel([post], post, null, 0, null) : CreateModel([post, post with { Id = 2 }], null, period, 1, null);
+            var model = kind == "post"
+                ? CreateModel([post], post, null, Slice.Whole(1), null)
+                : CreateModel([post, post with { Id = 2 }], null, period, new Slice(2, 2, 1, 3), null);
             try
             {
                 Render(name, model, format);
                 if (name == "post.telegram.sbn")
                 {
-                    Render(name, ForAudience(CreateModel([post], post, null, 0, null), broadcast: true), format);
+                    Render(name, ForAudience(CreateModel([post], post, null, Slice.Whole(1), null), broadcast: true), format);
                 }
             }
             catch (TemplateException e)
@@ -365,6 +430,12 @@ public sealed class TemplateRenderer
 
         builtins.IsReadOnly = true;
         return builtins;
+    }
+
+    /// <summary>Which part of a digest a message is: <c>part</c> of <c>parts</c>, <c>more</c> posts left out, <c>total</c> posts in all.</summary>
+    private sealed record Slice(int Part, int Parts, int More, int Total)
+    {
+        public static Slice Whole(int total) => new(1, 1, 0, total);
     }
 
     /// <summary>A value a template marked with <c>raw</c>: written as it is, in every format.</summary>

@@ -17,18 +17,18 @@ public class RenderBenchmarks
     [GlobalSetup]
     public void RenderOnce()
     {
-        html = renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailHtml);
-        text = renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailText);
+        html = renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailHtml)[0];
+        text = renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailText)[0];
     }
 
     [Benchmark]
-    public RenderedMessage RenderDigestEmailHtml() => renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailHtml);
+    public RenderedMessage RenderDigestEmailHtml() => renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailHtml)[0];
 
     [Benchmark]
-    public RenderedMessage RenderDigestEmailText() => renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailText);
+    public RenderedMessage RenderDigestEmailText() => renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.EmailText)[0];
 
     [Benchmark]
-    public RenderedMessage RenderDigestTelegram() => renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.Telegram);
+    public RenderedMessage RenderDigestTelegram() => renderer.RenderDigest(posts, SampleDigest.Period, MessageFormat.Telegram)[0];
 
     [Benchmark]
     public int PersonaliseHtmlAndText() => html.Personalise(links).Length + text.Personalise(links).Length;

@@ -76,6 +76,19 @@ public sealed class DeliveryHarness : IDisposable
         return sendId;
     }
 
+    /// <summary>
+    /// Posts 1..count in topic sanctions, titled "Sanctions briefing N", post 1 the newest (a digest lists the newest
+    /// first); each summary near the digest template's 300 characters, with characters to escape.
+    /// </summary>
+    public async Task AddLongPostsAsync(int count)
+    {
+        var summary = string.Concat(Enumerable.Repeat("Export bans on <dual-use> goods & tankers widen; ", 6));
+        var posts = Enumerable.Range(1, count).Select(i => new NewPost(
+            $"brief-{i}", $"https://blog.example/brief-{i}?a=1&b=2", $"Sanctions briefing {i} – tariffs < 5% 🚢", "Ann Author",
+            DateTimeOffset.UtcNow.AddMinutes(-i), null, [], ["sanctions"], $"<p>{summary}</p>", summary, $"hash-{i}")).ToList();
+        await Posts.SaveAsync("blog", posts, Ct);
+    }
+
     public Task SeedAsync(params NewSubscriber[] subscribers) => Subscribers.SeedAsync(subscribers, Ct);
 
     /// <summary>The recorded dispatch jobs as (send, first, last), in the order they were enqueued.</summary>
@@ -104,6 +117,9 @@ public sealed class DeliveryHarness : IDisposable
 
         return failures;
     }
+
+    /// <summary>The CLI over the same data directory and settings.</summary>
+    public Task<(int ExitCode, string Output, string Error)> RunCliAsync(params string[] args) => _host.RunCliAsync(args);
 
     public string[] OutboxFiles() => Directory.Exists(OutboxDirectory)
         ? Directory.GetFiles(OutboxDirectory).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray()

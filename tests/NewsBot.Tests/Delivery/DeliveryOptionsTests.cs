@@ -19,16 +19,20 @@ public sealed class DeliveryOptionsTests
             ("NewsBot:Delivery:ChunkSize", "0"),
             ("NewsBot:Delivery:DailyCron", "every day"),
             ("NewsBot:Delivery:TimeZone", "Mars/Olympus_Mons"),
-            ("NewsBot:Delivery:TelegramRatePerSecond", "-1"),
+            ("NewsBot:Delivery:OutboxRatePerSecond", "-1"),
+            ("NewsBot:Delivery:TelegramRatePerSecond", "25"),
             ("NewsBot:Email:From", "not a mailbox"));
 
         var e = await Assert.ThrowsAsync<OptionsValidationException>(host.StartAsync);
 
-        Assert.Equal(5, e.Failures.Count());
-        foreach (var key in (string[])["NewsBot:Delivery:ChunkSize 0", "NewsBot:Delivery:DailyCron 'every day'", "NewsBot:Delivery:TimeZone 'Mars/Olympus_Mons'", "NewsBot:Delivery:TelegramRatePerSecond -1", "NewsBot:Email:From 'not a mailbox'"])
+        Assert.Equal(6, e.Failures.Count());
+        foreach (var key in (string[])["NewsBot:Delivery:ChunkSize 0", "NewsBot:Delivery:DailyCron 'every day'", "NewsBot:Delivery:TimeZone 'Mars/Olympus_Mons'", "NewsBot:Delivery:OutboxRatePerSecond -1", "NewsBot:Email:From 'not a mailbox'"])
         {
             Assert.Contains(e.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
         }
+
+        // The old ETA rate is refused with the setting that replaced it, not silently ignored.
+        Assert.Contains(e.Failures, f => f.StartsWith("NewsBot:Delivery:TelegramRatePerSecond is no longer read", StringComparison.Ordinal) && f.Contains("NewsBot:Telegram:GlobalMessagesPerSecond", StringComparison.Ordinal));
     }
 
     [Fact]

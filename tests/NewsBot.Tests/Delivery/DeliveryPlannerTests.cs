@@ -201,6 +201,66 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.Equal(5, (await h.Store.GetSendAsync(sendId, Ct))!.Total);
     }
 
+    [Fact]
+    public async Task ATelegramDigestInParts_IsOneRowPerPart_PartOrderedInTheChunk_NeverSplitAcrossChunks()
+    {
+        var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "5"), ("NewsBot:Delivery:OutboxRatePerSecond", "1"));
+        await h.SeedAsync(
+            new NewSubscriber("a@example.org", 11, [], Cadence.Daily),
+            new NewSubscriber(null, 12, [], Cadence.Daily),
+            new NewSubscriber(null, 13, [], Cadence.Daily),
+            new NewSubscriber(null, 14, [], Cadence.Daily));
+        await h.AddLongPostsAsync(30);
+        var since = DateTimeOffset.UtcNow.AddDays(-1);
+        var before = DateTimeOffset.UtcNow;
+
+        var dryRun = await h.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Daily, null, null, true, Since: since), Ct);
+        var plan = await h.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Daily, null, null, false, Since: since), Ct);
+
+        var sendId = plan.SendId!.Value;
+        var parts = (plan.Messages - 1) / 4;
+        Assert.InRange(parts, 2, 10);
+        Assert.Equal((1, 4), (plan.Audience[Channels.Email], plan.Audience[Channels.Telegram]));
+        Assert.Equal(plan.Messages, dryRun.Messages);
+        // The ETA counts messages, not recipients: 4 chats x parts at the outbox's 1 per second.
+        Assert.InRange(dryRun.Eta - before, TimeSpan.FromSeconds(4 * parts), TimeSpan.FromSeconds(4 * parts + 30));
+        Assert.Equal(4 * parts, await h.CountAsync("SELECT COUNT(*) FROM deliveries WHERE channel = 'telegram' AND idempotency_key LIKE '%:telegram:part:%' AND variant LIKE 'digest:%#%'"));
+        Assert.Equal(parts + 2, await h.CountAsync($"SELECT COUNT(*) FROM send_messages WHERE send_id = {sendId}"));
+        var rows = await ReadRowsAsync(h, sendId);
+        foreach (var ranges in new[] { h.DispatchRanges().Select(r => (r.FirstId, r.LastId)).ToList(), (await h.Store.ListPendingRangesAsync(sendId, 3, Ct)).Select(r => (r.FirstId, r.LastId)).ToList() })
+        {
+            Assert.Equal(rows.Count, ranges.Sum(r => rows.Count(row => row.Id >= r.FirstId && row.Id <= r.LastId)));
+            foreach (var (first, last) in ranges)
+            {
+                var chunk = rows.Where(r => r.Id >= first && r.Id <= last).ToList();
+                // Every recipient's parts are all in this chunk, and part k of every recipient comes before any part k+1.
+                Assert.All(chunk.Where(r => r.Channel == Channels.Telegram).GroupBy(r => r.SubscriberId), g => Assert.Equal(parts, g.Count()));
+                Assert.Equal(chunk.OrderBy(r => r.Part).ThenBy(r => r.Id).Select(r => r.Id), chunk.Select(r => r.Id));
+            }
+        }
+
+        await h.RunDispatchesAsync();
+
+        Assert.Equal(plan.Messages, (await h.Store.CountStatesAsync(sendId, Ct))[DeliveryState.Sent]);
+        Assert.Equal(4 * parts, h.OutboxFiles().Count(f => f.EndsWith(".json", StringComparison.Ordinal) && f.Contains("_telegram_part_", StringComparison.Ordinal)));
+    }
+
+    private static async Task<List<(long Id, long SubscriberId, string Channel, int Part)>> ReadRowsAsync(DeliveryHarness h, long sendId)
+    {
+        await using var connection = await h.Db.OpenAsync(Ct);
+        await using var command = connection.CreateCommand($"SELECT id, subscriber_id, channel, idempotency_key FROM deliveries WHERE send_id = {sendId} ORDER BY id");
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var rows = new List<(long, long, string, int)>();
+        while (await reader.ReadAsync(Ct))
+        {
+            var key = reader.GetString(3);
+            var part = key.Contains(":part:", StringComparison.Ordinal) ? int.Parse(key[(key.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture) : 0;
+            rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), part));
+        }
+
+        return rows;
+    }
+
     private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
     {
         _harness = await DeliveryHarness.CreateAsync(settings);

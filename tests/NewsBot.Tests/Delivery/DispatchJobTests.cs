@@ -199,6 +199,8 @@ public sealed class DispatchJobTests : IDisposable
 
         public string Name { get; } = name;
 
+        public double MessagesPerSecond => 1000;
+
         public Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
         {
             if (++_calls == stopAt)
@@ -223,6 +225,8 @@ public sealed class DispatchJobTests : IDisposable
 
         public string Name { get; } = name;
 
+        public double MessagesPerSecond => 1000;
+
         public Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
         {
             Calls++;
@@ -235,6 +239,8 @@ public sealed class DispatchJobTests : IDisposable
         public List<OutgoingMessage> Messages { get; } = [];
 
         public string Name { get; } = name;
+
+        public double MessagesPerSecond => 1000;
 
         public Task<ChannelResult> SendAsync(OutgoingMessage message, CancellationToken ct)
         {

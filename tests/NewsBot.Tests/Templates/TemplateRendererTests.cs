@@ -63,7 +63,7 @@ public sealed class TemplateRendererTests
     [MemberData(nameof(AllFormats))]
     public void RenderDigest_ShowsEveryPostAndThePeriod(MessageFormat format)
     {
-        var message = renderer.RenderDigest(SamplePosts(3), Week, format);
+        var message = Assert.Single(renderer.RenderDigest(SamplePosts(3), Week, format));
         var body = message.Personalise(new SubscriberLinks("https://news.example/p/1", "https://news.example/u/1"));
 
         Assert.Equal("Sample News weekly digest, 20–26 Jun 2024: 3 new posts", message.Subject);
@@ -86,7 +86,7 @@ public sealed class TemplateRendererTests
         var bare = new TemplatePost(5, "Untitled note", null, "Just text.", [], null, null);
 
         var post = renderer.RenderPost(bare, format).Body;
-        var digest = renderer.RenderDigest([bare], Week, format).Body;
+        var digest = Assert.Single(renderer.RenderDigest([bare], Week, format)).Body;
 
         foreach (var body in new[] { post, digest })
         {
@@ -101,7 +101,7 @@ public sealed class TemplateRendererTests
     public void RenderDigest_TelegramUsesOnlyTheTagsTelegramAccepts()
     {
         var allowed = new HashSet<string> { "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "blockquote", "tg-spoiler" };
-        foreach (var body in new[] { renderer.RenderDigest(SamplePosts(5), Week, MessageFormat.Telegram).Body, renderer.RenderPost(SamplePost(), MessageFormat.Telegram).Body })
+        foreach (var body in new[] { Assert.Single(renderer.RenderDigest(SamplePosts(5), Week, MessageFormat.Telegram)).Body, renderer.RenderPost(SamplePost(), MessageFormat.Telegram).Body })
         {
             var tags = Regex.Matches(body, "</?([a-zA-Z-]+)").Select(m => m.Groups[1].Value).ToList();
             Assert.NotEmpty(tags);
@@ -112,7 +112,7 @@ public sealed class TemplateRendererTests
     [Fact]
     public void RenderDigest_EmailHtmlHasTheFooterLinks()
     {
-        var body = renderer.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailHtml).Personalise(new SubscriberLinks("https://news.example/p/9", "https://news.example/u/9"));
+        var body = Assert.Single(renderer.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailHtml)).Personalise(new SubscriberLinks("https://news.example/p/9", "https://news.example/u/9"));
 
         Assert.Matches("<a href=\"https://news.example/p/9\"[^>]*>Change topics or cadence</a>", body);
         Assert.Matches("<a href=\"https://news.example/u/9\"[^>]*>Unsubscribe</a>", body);
@@ -124,7 +124,7 @@ public sealed class TemplateRendererTests
     public void Render_EscapesTitlesInHtmlFormats(MessageFormat format, string title)
     {
         var post = SamplePost(title: title, summary: title);
-        var bodies = new[] { renderer.RenderPost(post, format).Body, renderer.RenderDigest([post], Week, format).Body };
+        var bodies = new[] { renderer.RenderPost(post, format).Body, Assert.Single(renderer.RenderDigest([post], Week, format)).Body };
 
         foreach (var body in bodies)
         {
@@ -186,10 +186,10 @@ public sealed class TemplateRendererTests
     public void Personalise_EqualsADirectRenderWithTheLinks(MessageFormat format)
     {
         var posts = SamplePosts(4);
-        var digest = renderer.RenderDigest(posts, Week, format);
+        var digest = Assert.Single(renderer.RenderDigest(posts, Week, format));
         var post = renderer.RenderPost(posts[0], format);
 
-        Assert.Equal(renderer.RenderDigest(posts, Week, format, Links).Body, digest.Personalise(Links));
+        Assert.Equal(Assert.Single(renderer.RenderDigest(posts, Week, format, Links)).Body, digest.Personalise(Links));
         Assert.Equal(renderer.RenderPost(posts[0], format, Links).Body, post.Personalise(Links));
         Assert.NotEqual(digest.Personalise(Links), digest.Personalise(new SubscriberLinks("https://other.example/p", "https://other.example/u")));
     }
@@ -214,30 +214,100 @@ public sealed class TemplateRendererTests
         Assert.Contains("PreferencesUrl", e.Message);
     }
 
+    private static List<TemplatePost> LongPosts(int count) =>
+        [.. SamplePosts(count).Select(p => p with { Summary = string.Concat(Enumerable.Repeat("Sanctions & <export> rules. ", 10)) })];
+
     [Fact]
-    public void RenderDigest_TelegramDropsPostsBeyond4096CharactersAndSaysHowMany()
+    public void RenderDigest_TelegramSplitsALongDigestAtPostBoundariesIntoValidMessages()
     {
-        var posts = SamplePosts(60).Select(p => p with { Summary = string.Concat(Enumerable.Repeat("Sanctions & <export> rules. ", 10)) }).ToList();
+        var parts = renderer.RenderDigest(LongPosts(60), Week, MessageFormat.Telegram).Select(p => p.Personalise(Links)).ToList();
 
-        var message = renderer.RenderDigest(posts, Week, MessageFormat.Telegram);
-        var body = message.Personalise(Links);
+        Assert.InRange(parts.Count, 2, TemplateRenderer.TelegramMaxDigestParts);
+        var shown = new List<int>();
+        for (var i = 0; i < parts.Count; i++)
+        {
+            Assert.InRange(HtmlText.VisibleLength(parts[i]), 1, TemplateRenderer.TelegramMaxLength);
+            // Each part stands alone: balanced, Telegram-only tags, as the fake Bot API checks them.
+            Assert.Null(NewsBot.Tests.Telegram.FakeBotApi.ParseHtml(parts[i], out var plain, out _));
+            Assert.Contains($"digest, 20–26 Jun 2024 ({i + 1}/{parts.Count})", plain);
+            Assert.Contains("Unsubscribe", plain);
+            Assert.DoesNotContain("more post", plain);
+            shown.AddRange(Regex.Matches(plain, "Japan tightens export sanctions (\\d+)").Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+        }
 
-        Assert.InRange(HtmlText.VisibleLength(body), 1, TemplateRenderer.TelegramMaxLength);
-        var shown = Regex.Matches(body, "Japan tightens export sanctions \\d+").Count;
-        Assert.InRange(shown, 1, 59);
-        Assert.Contains($"…and {60 - shown} more posts", body);
-        Assert.Contains($"Japan tightens export sanctions {shown}<", body);
-        Assert.DoesNotContain($"Japan tightens export sanctions {shown + 1}<", body);
+        Assert.Equal(Enumerable.Range(1, 60), shown);
+    }
 
-        // One more post would not have fitted: the digest is as long as it can be.
-        var oneMore = renderer.RenderDigest(posts.Take(shown + 1).ToList(), Week, MessageFormat.Telegram).Body;
-        Assert.True(HtmlText.VisibleLength(oneMore) > TemplateRenderer.TelegramMaxLength || oneMore.Contains("more post", StringComparison.Ordinal));
+    [Fact]
+    public void RenderDigest_TelegramFillsEachPartBeforeStartingTheNext()
+    {
+        var posts = LongPosts(60);
+
+        var parts = renderer.RenderDigest(posts, Week, MessageFormat.Telegram);
+
+        // A part followed by the next part's first post would not fit in one message.
+        var start = 0;
+        foreach (var part in parts.SkipLast(1))
+        {
+            var count = Regex.Matches(part.Body, "Japan tightens export sanctions \\d+<").Count;
+            var withNext = renderer.RenderDigest(posts.Skip(start).Take(count + 1).ToList(), Week, MessageFormat.Telegram);
+            Assert.Equal(2, withNext.Count);
+            start += count;
+        }
+    }
+
+    [Fact]
+    public void RenderDigest_TelegramDigestThatFitsIsOneMessageWithoutAPartHeader()
+    {
+        var body = Assert.Single(renderer.RenderDigest(LongPosts(3), Week, MessageFormat.Telegram)).Body;
+
+        Assert.Contains("digest, 20–26 Jun 2024\n", body);
+        Assert.DoesNotContain("(1/1)", body);
+    }
+
+    [Fact]
+    public void RenderDigest_TelegramBeyondTheLastPartSaysHowManyMorePosts()
+    {
+        var parts = renderer.RenderDigest(LongPosts(200), Week, MessageFormat.Telegram);
+
+        Assert.Equal(TemplateRenderer.TelegramMaxDigestParts, parts.Count);
+        var shown = parts.Sum(p => Regex.Matches(p.Body, "Japan tightens export sanctions \\d+<").Count);
+        Assert.InRange(shown, 20, 199);
+        Assert.Contains($"…and {200 - shown} more posts", parts[^1].Body);
+        Assert.All(parts.SkipLast(1), p => Assert.DoesNotContain("more post", p.Body, StringComparison.Ordinal));
+        Assert.All(parts, p => Assert.InRange(HtmlText.VisibleLength(p.Personalise(Links)), 1, TemplateRenderer.TelegramMaxLength));
+    }
+
+    [Fact]
+    public void RenderDigest_TelegramPartsPersonaliseLikeADirectRender()
+    {
+        var posts = LongPosts(40);
+
+        var parts = renderer.RenderDigest(posts, Week, MessageFormat.Telegram);
+        var direct = renderer.RenderDigest(posts, Week, MessageFormat.Telegram, Links);
+
+        Assert.Equal(direct.Select(p => p.Body), parts.Select(p => p.Personalise(Links)));
+        Assert.All(parts, p => Assert.Equal(parts[0].Subject, p.Subject));
+    }
+
+    [Fact]
+    public void RenderDigest_TelegramGivesAPostTooLongToShareAMessageOneOfItsOwn()
+    {
+        var huge = SamplePost(2, title: string.Concat(Enumerable.Repeat("Long title & more ", 216)));
+
+        var parts = renderer.RenderDigest([SamplePost(1), huge, SamplePost(3)], Week, MessageFormat.Telegram);
+
+        Assert.Equal(3, parts.Count);
+        Assert.Contains("Long title &amp; more", parts[1].Body);
+        Assert.DoesNotContain("sanctions 1<", parts[1].Body);
+        Assert.DoesNotContain("sanctions 3<", parts[1].Body);
+        Assert.All(parts, p => Assert.InRange(HtmlText.VisibleLength(p.Personalise(Links)), 1, TemplateRenderer.TelegramMaxLength));
     }
 
     [Fact]
     public void RenderDigest_EmailKeepsAll60Posts()
     {
-        var body = renderer.RenderDigest(SamplePosts(60), Week, MessageFormat.EmailHtml).Body;
+        var body = Assert.Single(renderer.RenderDigest(SamplePosts(60), Week, MessageFormat.EmailHtml)).Body;
 
         Assert.Equal(60, Regex.Matches(body, "Japan tightens export sanctions \\d+</a>").Count);
     }
@@ -304,7 +374,7 @@ public sealed class TemplateRendererTests
         var text = custom.RenderPost(SamplePost(), MessageFormat.EmailText).Personalise(Links);
         Assert.Equal("OVERRIDDEN Japan tightens export sanctions 1\n" + Links.UnsubscribeUrl + "\n", text.ReplaceLineEndings("\n"));
         Assert.Equal(renderer.RenderPost(SamplePost(), MessageFormat.EmailHtml).Personalise(Links), custom.RenderPost(SamplePost(), MessageFormat.EmailHtml).Personalise(Links));
-        Assert.Equal(renderer.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailText).Personalise(Links), custom.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailText).Personalise(Links));
+        Assert.Equal(Assert.Single(renderer.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailText)).Personalise(Links), Assert.Single(custom.RenderDigest(SamplePosts(2), Week, MessageFormat.EmailText)).Personalise(Links));
     }
 
     [Fact]
@@ -322,10 +392,10 @@ public sealed class TemplateRendererTests
     public void Render_GivesTheSameResultFromManyThreads()
     {
         var posts = SamplePosts(10);
-        var expected = renderer.RenderDigest(posts, Week, MessageFormat.EmailHtml).Personalise(Links);
+        var expected = Assert.Single(renderer.RenderDigest(posts, Week, MessageFormat.EmailHtml)).Personalise(Links);
         var results = new string[64];
 
-        Parallel.For(0, results.Length, i => results[i] = renderer.RenderDigest(posts, Week, MessageFormat.EmailHtml).Personalise(Links));
+        Parallel.For(0, results.Length, i => results[i] = Assert.Single(renderer.RenderDigest(posts, Week, MessageFormat.EmailHtml)).Personalise(Links));
 
         Assert.All(results, r => Assert.Equal(expected, r));
     }
