@@ -40,12 +40,14 @@ public partial class Program
         builder.AddTelegram();
         builder.AddTelegramBot();
         builder.AddEmail();
+        builder.AddSubscriptionPages();
 
         var app = builder.Build();
         app.MapJobs();
         app.MapHealth();
         app.MapAdminApi();
         app.MapTelegramWebhook();
+        app.MapSubscriptionPages();
         return app;
     }
 }

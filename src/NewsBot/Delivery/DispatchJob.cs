@@ -14,6 +14,7 @@ namespace NewsBot.Delivery;
 public sealed class DispatchJob(
     DeliveryStore store,
     SubscriberStore subscribers,
+    SubscriptionTokens tokens,
     IEnumerable<IChannel> channels,
     IOptions<TemplateOptions> templateOptions,
     ILogger<DispatchJob> logger)
@@ -69,7 +70,6 @@ public sealed class DispatchJob(
             }
         }
 
-        // Signed links come with the email issue; until then the subscriber id alone names the preferences.
         var baseUrl = templateOptions.Value.PublicBaseUrl.TrimEnd('/');
         var sentTo = new HashSet<long>();
         var failed = 0;
@@ -120,9 +120,10 @@ public sealed class DispatchJob(
             return true;
         }
 
+        // Signed, non-expiring links (SubscriptionTokens); the unsubscribe one is also the RFC 8058 one-click target.
         var links = new SubscriberLinks(
-            $"{baseUrl}/preferences?s={row.SubscriberId}",
-            $"{baseUrl}/unsubscribe?s={row.SubscriberId}&c={Uri.EscapeDataString(row.Channel)}");
+            $"{baseUrl}/preferences?t={tokens.Create(TokenPurpose.Preferences, row.SubscriberId, row.Channel)}",
+            $"{baseUrl}/unsubscribe?t={tokens.Create(TokenPurpose.Unsubscribe, row.SubscriberId, row.Channel)}");
         var message = ComposeMessage(row, messages, links);
         if (message is null)
         {
