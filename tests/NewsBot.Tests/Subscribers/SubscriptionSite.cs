@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
 
-using Microsoft.Extensions.Options;
-
 using Hangfire;
+
+using Microsoft.Extensions.Options;
 
 using MimeKit;
 
