@@ -1,5 +1,3 @@
-using System.Globalization;
-
 using Hangfire;
 
 using Microsoft.Extensions.Options;
@@ -74,7 +72,7 @@ public sealed class ConfirmationJob(
                 null,
                 topics,
                 cadence,
-                time.GetUtcNow().Add(SubscriptionTokens.ConfirmLifetime).UtcDateTime.ToString("d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture));
+                TemplateRenderer.FormatTime(time.GetUtcNow().Add(SubscriptionTokens.ConfirmLifetime)));
         var message = renderer.RenderConfirmation(confirmation);
         var channel = channels.Last(c => c.Name == Channels.Email);
         var result = await channel.SendAsync(

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Threading.RateLimiting;
 
 using Hangfire;
@@ -135,7 +134,7 @@ public static class SubscriptionPages
         // A bot fills every field: it gets the answer a person gets, and nothing happens.
         if (!string.IsNullOrEmpty(form["website"]))
         {
-            return Message(http, renderer, StatusCodes.Status200OK, "check-inbox", email.Trim(), null);
+            return Message(http, renderer, StatusCodes.Status200OK, "check-inbox", email.Trim().ToLowerInvariant(), null);
         }
 
         if ((form.ContainsKey("csrf") || http.Request.Cookies.ContainsKey(CsrfCookie)) && !CheckCsrf(http, form, tokens))
@@ -331,13 +330,8 @@ public static class SubscriptionPages
                 TokenProblem.Expired => "link-expired",
                 _ => "link-malformed",
             };
-            // An expired token verified its signature first, so its expiry is genuine and may be shown.
-            string? detail = null;
-            if (problem == TokenProblem.Expired && long.TryParse(t!.Split('.')[3], CultureInfo.InvariantCulture, out var expired))
-            {
-                detail = DateTimeOffset.FromUnixTimeSeconds(expired).UtcDateTime.ToString("d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture);
-            }
-
+            // An expired token's signature held, so its expiry is genuine and may be shown.
+            var detail = problem == TokenProblem.Expired ? TemplateRenderer.FormatTime(token!.Expires!.Value) : null;
             return (null, null, Message(http, renderer, StatusCodes.Status400BadRequest, kind, detail, null));
         }
 
@@ -394,7 +388,7 @@ public static class SubscriptionPages
         var cookie = http.Request.Cookies[CsrfCookie];
         if (cookie is not { Length: 22 })
         {
-            cookie = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            cookie = SubscriptionTokens.CreateCookie();
             // Lax: sent when the reader arrives from a link in a mail, never with another site's POST.
             http.Response.Cookies.Append(CsrfCookie, cookie, new CookieOptions
             {

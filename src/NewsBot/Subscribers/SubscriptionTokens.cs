@@ -73,13 +73,18 @@ public sealed class SubscriptionTokens
         return payload + "." + Base64Url(Mac(payload));
     }
 
-    /// <summary>Checks <paramref name="token"/> for <paramref name="purpose"/>; on success <paramref name="verified"/> says whose it is.</summary>
-    public TokenProblem Verify(string? token, TokenPurpose purpose, out SubscriptionToken? verified)
+    /// <summary>
+    /// Checks <paramref name="token"/> for <paramref name="purpose"/>. <paramref name="read"/> is what the token says
+    /// whenever its signature holds, also when it is expired or for another purpose (so a page can say until when
+    /// it worked); null when it is malformed or forged.
+    /// </summary>
+    public TokenProblem Verify(string? token, TokenPurpose purpose, out SubscriptionToken? read)
     {
-        verified = null;
+        read = null;
         var parts = (token ?? "").Split('.');
         if (parts.Length != 5
             || parts[0].Length != 1
+            || PurposeFromCode(parts[0][0]) is not { } found
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0
             || !Channels.All.Contains(parts[2])
             || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
@@ -88,28 +93,23 @@ public sealed class SubscriptionTokens
             return TokenProblem.Malformed;
         }
 
-        var payload = token![..token!.LastIndexOf('.')];
         // A constant-time comparison: the time taken must not tell how many leading bytes of a guess were right.
-        if (!CryptographicOperations.FixedTimeEquals(mac, Mac(payload)))
+        if (!CryptographicOperations.FixedTimeEquals(mac, Mac(token![..token!.LastIndexOf('.')])))
         {
             return TokenProblem.Forged;
         }
 
-        var found = PurposeFromCode(parts[0][0]);
+        read = new SubscriptionToken(found, id, parts[2], expires == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(expires));
         if (found != purpose)
         {
             return TokenProblem.WrongPurpose;
         }
 
-        DateTimeOffset? expiry = expires == 0 ? null : DateTimeOffset.FromUnixTimeSeconds(expires);
-        if (expiry is { } at && at <= _time.GetUtcNow())
-        {
-            return TokenProblem.Expired;
-        }
-
-        verified = new SubscriptionToken(found.Value, id, parts[2], expiry);
-        return TokenProblem.None;
+        return read.Expires is { } at && at <= _time.GetUtcNow() ? TokenProblem.Expired : TokenProblem.None;
     }
+
+    /// <summary>A new random CSRF cookie value: 128 bits, base64url.</summary>
+    public static string CreateCookie() => Base64Url(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>
     /// The CSRF field for a form shown to the browser holding <paramref name="cookie"/> (OWASP's signed double-submit

@@ -195,6 +195,9 @@ public sealed class TemplateRenderer
     /// <summary>"26 Jun 2024", the UTC date: the same for every recipient, so a message renders once for all.</summary>
     public static string FormatDay(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
 
+    /// <summary>"30 Nov 2026 18:00 UTC": a moment for a reader, such as when a link stops working.</summary>
+    public static string FormatTime(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
     /// <summary>"20–26 Jun 2024", "30 May – 5 Jun 2024", "30 Dec 2024 – 5 Jan 2025", or one day.</summary>
     public static string FormatRange(DateTimeOffset from, DateTimeOffset to)
     {
