@@ -471,6 +471,18 @@ public sealed class SubscriptionPagesTests
         Assert.Equal(1, site.CountMails());
     }
 
+    [Fact]
+    public async Task WrongRateLimitSettings_StopTheStart_NamingTheKeys()
+    {
+        using var host = TestHost.Create(("NewsBot:Subscriptions:RateLimit", "0"), ("NewsBot:Subscriptions:RateLimitWindow", "-00:01:00"));
+        await using var app = Program.BuildService([.. host.Configuration.Select(s => $"--{s.Key}={s.Value}")]);
+
+        var failures = ServiceHost.ConfigurationFailures((await Record.ExceptionAsync(() => app.PrepareAsync(Ct)))!);
+
+        Assert.Contains("NewsBot:Subscriptions:RateLimit '0' must be at least 1", failures);
+        Assert.Contains("NewsBot:Subscriptions:RateLimitWindow '-00:01:00' must be a positive time span such as 00:10:00", failures);
+    }
+
     [Theory]
     [InlineData("203.0.113.7", "203.0.113.7")]
     [InlineData("::ffff:203.0.113.7", "203.0.113.7")]
