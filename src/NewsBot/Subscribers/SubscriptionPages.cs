@@ -37,7 +37,8 @@ public static class SubscriptionPages
     private const string ContentSecurityPolicy =
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    private static readonly ChannelStatus[] Subscribed =
+    // Every status but unsubscribed: a pending, bounced or blocked channel records the reader's wish too.
+    private static readonly ChannelStatus[] Unsubscribable =
         [ChannelStatus.Active, ChannelStatus.PendingConfirmation, ChannelStatus.Bounced, ChannelStatus.Blocked];
 
     public static IHostApplicationBuilder AddSubscriptionPages(this IHostApplicationBuilder builder)
@@ -312,7 +313,7 @@ public static class SubscriptionPages
         }
 
         var address = subscriber!.Channels.First(c => c.Channel == token!.Channel).Address;
-        var changed = await subscribers.ChangeChannelStatusAsync(token!.SubscriberId, token.Channel, Subscribed, ChannelStatus.Unsubscribed, http.RequestAborted);
+        var changed = await subscribers.ChangeChannelStatusAsync(token!.SubscriberId, token.Channel, Unsubscribable, ChannelStatus.Unsubscribed, http.RequestAborted);
         return Message(http, renderer, StatusCodes.Status200OK, changed ? "unsubscribed" : "already-unsubscribed", address, null);
     }
 

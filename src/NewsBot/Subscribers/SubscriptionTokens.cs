@@ -88,7 +88,10 @@ public sealed class SubscriptionTokens
             || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id <= 0
             || !Channels.All.Contains(parts[2])
             || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var expires)
-            || !TryDecodeBase64Url(parts[4], out var mac) || mac.Length != MacLength)
+            || !TryDecodeBase64Url(parts[4], out var mac) || mac.Length != MacLength
+            // The last character of 16 bytes in base64 carries 4 unused bits: only the canonical spelling is one
+            // token, or a token would have 16 valid spellings (RFC 4648 §3.5).
+            || Base64Url(mac) != parts[4])
         {
             return TokenProblem.Malformed;
         }

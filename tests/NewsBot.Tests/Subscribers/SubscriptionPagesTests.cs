@@ -377,7 +377,8 @@ public sealed class SubscriptionPagesTests
         var unsubscribe = site.Tokens.Create(TokenPurpose.Unsubscribe, activeId, Channels.Email);
         var parts = unsubscribe.Split('.');
         var otherSubscriber = string.Join('.', parts[0], id.ToString(System.Globalization.CultureInfo.InvariantCulture), parts[2], parts[3], parts[4]);
-        var flipped = unsubscribe[..^1] + (unsubscribe[^1] == 'A' ? 'B' : 'A');
+        // The MAC's first character: all six of its bits are the MAC's (the last one's are not).
+        var flipped = string.Join('.', parts[0], parts[1], parts[2], parts[3], (parts[4][0] == 'A' ? 'B' : 'A') + parts[4][1..]);
         using var client = site.Stranger();
 
         async Task<(HttpStatusCode, string)> AskAsync(HttpMethod method, string path)

@@ -69,13 +69,17 @@ public sealed class SubscriptionTokensTests : IDisposable
             return string.Join('.', copy);
         }
 
-        var flipped = parts[4][..^1] + (parts[4][^1] == 'A' ? 'B' : 'A');
+        // The first character of the MAC carries six bits of it; the last carries two, and four unused bits.
+        var flipped = (parts[4][0] == 'A' ? 'B' : 'A') + parts[4][1..];
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var unusedBitSet = parts[4][..^1] + Alphabet[Alphabet.IndexOf(parts[4][^1], StringComparison.Ordinal) ^ 1];
 
         Assert.Equal(TokenProblem.Forged, tokens.Verify(With(1, "43"), TokenPurpose.Confirm, out _));
         Assert.Equal(TokenProblem.Forged, tokens.Verify(With(2, Channels.Telegram), TokenPurpose.Confirm, out _));
         Assert.Equal(TokenProblem.Forged, tokens.Verify(With(3, (long.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture) + 86_400).ToString(System.Globalization.CultureInfo.InvariantCulture)), TokenPurpose.Confirm, out _));
         Assert.Equal(TokenProblem.Forged, tokens.Verify(With(0, "u"), TokenPurpose.Unsubscribe, out _));
         Assert.Equal(TokenProblem.Forged, tokens.Verify(With(4, flipped), TokenPurpose.Confirm, out _));
+        Assert.Equal(TokenProblem.Malformed, tokens.Verify(With(4, unusedBitSet), TokenPurpose.Confirm, out _));
         Assert.Equal(TokenProblem.Malformed, tokens.Verify(token[..^3], TokenPurpose.Confirm, out _));
         Assert.Equal(TokenProblem.Malformed, tokens.Verify(With(2, "fax"), TokenPurpose.Confirm, out _));
         Assert.Equal(TokenProblem.Malformed, tokens.Verify(With(1, "-1"), TokenPurpose.Confirm, out _));
