@@ -42,12 +42,14 @@ public partial class Program
         builder.AddEmail();
         builder.AddBounces();
         builder.AddBounceSchedule();
+        builder.AddSubscriptionPages();
 
         var app = builder.Build();
         app.MapJobs();
         app.MapHealth();
         app.MapAdminApi();
         app.MapTelegramWebhook();
+        app.MapSubscriptionPages();
         return app;
     }
 }

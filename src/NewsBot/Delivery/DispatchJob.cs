@@ -14,6 +14,7 @@ namespace NewsBot.Delivery;
 public sealed class DispatchJob(
     DeliveryStore store,
     SubscriberStore subscribers,
+    SubscriptionTokens tokens,
     IEnumerable<IChannel> channels,
     IOptions<TemplateOptions> templateOptions,
     ILogger<DispatchJob> logger)
@@ -71,7 +72,6 @@ public sealed class DispatchJob(
             }
         }
 
-        // Signed links come with the email issue; until then the subscriber id alone names the preferences.
         var baseUrl = templateOptions.Value.PublicBaseUrl.TrimEnd('/');
         var sentTo = new HashSet<long>();
         // A recipient's rows of one send are the parts of one message, in id order: after a part fails transiently
@@ -135,10 +135,11 @@ public sealed class DispatchJob(
             return true;
         }
 
-        // A configured channel's readers are nobody's subscriber: its message has no links to fill in.
+        // A configured channel's readers are nobody's subscriber: its message has no links to fill in. Others get
+        // signed, non-expiring links (SubscriptionTokens); the unsubscribe one is also the RFC 8058 one-click target.
         var links = row.Variant == DeliveryPlanner.BroadcastVariant ? null : new SubscriberLinks(
-            $"{baseUrl}/preferences?s={row.SubscriberId}",
-            $"{baseUrl}/unsubscribe?s={row.SubscriberId}&c={Uri.EscapeDataString(row.Channel)}");
+            $"{baseUrl}/preferences?t={tokens.Create(TokenPurpose.Preferences, row.SubscriberId, row.Channel)}",
+            $"{baseUrl}/unsubscribe?t={tokens.Create(TokenPurpose.Unsubscribe, row.SubscriberId, row.Channel)}");
         var message = ComposeMessage(row, messages, links);
         if (message is null)
         {

@@ -135,6 +135,39 @@ public sealed partial class SubscriberStore(Db db, TimeProvider time)
     }
 
     /// <summary>
+    /// Sets the status of one channel of a subscriber, but only while it is one of <paramref name="from"/>: a
+    /// confirmation moves pending to active and nothing else, whatever happened since the link was sent.
+    /// </summary>
+    /// <returns>False when the channel was in another status or does not exist; nothing changed then.</returns>
+    public async Task<bool> ChangeChannelStatusAsync(
+        long subscriberId, string channel, IReadOnlyCollection<ChannelStatus> from, ChannelStatus to, CancellationToken ct)
+    {
+        CheckChannel(channel);
+        CheckStatus(to);
+        if (from.Count == 0)
+        {
+            return false;
+        }
+
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand($"""
+            UPDATE subscriber_channels SET status = @status, status_changed_at = @now
+            WHERE subscriber_id = @id AND channel = @channel AND status IN ({InList(from.Count)})
+            """);
+        command.AddParameter("status", FormatStatus(to));
+        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("id", subscriberId);
+        command.AddParameter("channel", channel);
+        var i = 0;
+        foreach (var status in from)
+        {
+            command.AddParameter("p" + i++, FormatStatus(status));
+        }
+
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <summary>
     /// Moves a channel to a new address, keeping its subscriber, status and history: a Telegram group upgraded to a
     /// supergroup gets a new chat id (Bot API ResponseParameters.migrate_to_chat_id).
     /// </summary>

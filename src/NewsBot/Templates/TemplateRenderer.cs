@@ -31,6 +31,8 @@ public sealed class TemplateRenderer
         "post.telegram.sbn", "post.email.html.sbn", "post.email.txt.sbn",
         "digest.telegram.sbn", "digest.email.html.sbn", "digest.email.txt.sbn",
         "subject.post.sbn", "subject.digest.sbn",
+        .. PageTemplates.Names, PageTemplates.Layout,
+        PageTemplates.ConfirmationHtml, PageTemplates.ConfirmationText, PageTemplates.ConfirmationSubject,
     ];
 
     private static readonly ScriptObject Functions = CreateFunctions();
@@ -277,6 +279,9 @@ public sealed class TemplateRenderer
     /// <summary>"26 Jun 2024", the UTC date: the same for every recipient, so a message renders once for all.</summary>
     public static string FormatDay(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
 
+    /// <summary>"30 Nov 2026 18:00 UTC": a moment for a reader, such as when a link stops working.</summary>
+    public static string FormatTime(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture);
+
     /// <summary>"20–26 Jun 2024", "30 May – 5 Jun 2024", "30 Dec 2024 – 5 Jan 2025", or one day.</summary>
     public static string FormatRange(DateTimeOffset from, DateTimeOffset to)
     {
@@ -324,13 +329,65 @@ public sealed class TemplateRenderer
         }
     }
 
+    /// <summary>
+    /// A web page: <paramref name="name"/> (one of <see cref="PageTemplates.Names"/>) renders the content with
+    /// <c>page</c> (escaped as HTML) and may set <c>title</c>; the layout then wraps it.
+    /// </summary>
+    public string RenderPage(string name, object page)
+    {
+        if (!PageTemplates.Names.Contains(name))
+        {
+            throw new ArgumentException($"'{name}' is not a page template (one of {string.Join(", ", PageTemplates.Names)})", nameof(name));
+        }
+
+        var model = new ScriptObject { ["site"] = site, ["page"] = page, ["title"] = site["name"] };
+        var content = Render(name, model, MessageFormat.EmailHtml);
+        var layout = new ScriptObject { ["site"] = site, ["title"] = model["title"], ["content"] = new RawHtml(content) };
+        return Render(PageTemplates.Layout, layout, MessageFormat.EmailHtml);
+    }
+
+    /// <summary>The double opt-in mail: subject, HTML part and plain-text part, each from its template.</summary>
+    public ConfirmationMessage RenderConfirmation(ConfirmationEmail confirmation)
+    {
+        var model = new ScriptObject { ["site"] = site, ["confirmation"] = confirmation };
+        return new ConfirmationMessage(
+            RenderSubject(PageTemplates.ConfirmationSubject, model),
+            Render(PageTemplates.ConfirmationHtml, model, MessageFormat.EmailHtml),
+            Render(PageTemplates.ConfirmationText, model, MessageFormat.EmailText));
+    }
+
     /// <summary>Renders every template with a sample digest and post, so runtime errors (an unknown variable) also stop the start.</summary>
     private void CheckWithSample()
     {
         var errors = new List<string>();
         var post = new TemplatePost(1, "Sample <post> & \"title\"", "https://example.org/post", "A sample summary.", ["sample"], new DateTimeOffset(2024, 6, 26, 9, 0, 0, TimeSpan.Zero), "Author");
         var period = new DigestPeriod("daily", new DateTimeOffset(2024, 6, 25, 9, 0, 0, TimeSpan.Zero), new DateTimeOffset(2024, 6, 26, 9, 0, 0, TimeSpan.Zero));
-        foreach (var name in TemplateNames)
+        foreach (var (name, page) in PageTemplates.Samples)
+        {
+            try
+            {
+                RenderPage(name, page);
+            }
+            catch (TemplateException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+
+        foreach (var confirmation in PageTemplates.ConfirmationSamples)
+        {
+            try
+            {
+                RenderConfirmation(confirmation);
+            }
+            catch (TemplateException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+
+        foreach (var name in TemplateNames.Where(n => n.StartsWith("post.", StringComparison.Ordinal) || n.StartsWith("digest.", StringComparison.Ordinal)
+            || n is "subject.post.sbn" or "subject.digest.sbn"))
         {
             var kind = name.Split('.')[name.StartsWith("subject.", StringComparison.Ordinal) ? 1 : 0];
             var format = name.Contains(".telegram.", StringComparison.Ordinal) ? MessageFormat.Telegram
@@ -354,7 +411,7 @@ public sealed class TemplateRenderer
 
         if (errors.Count > 0)
         {
-            throw new TemplateException(string.Join(Environment.NewLine, errors));
+            throw new TemplateException(string.Join(Environment.NewLine, errors.Distinct()));
         }
     }
 

@@ -153,8 +153,21 @@ public sealed class DispatchJobTests : IDisposable
 
         Assert.Equal(2, recorder.Messages.Count);
         Assert.Equal(2, recorder.Messages.Select(m => m.Body).Distinct().Count());
-        Assert.All(recorder.Messages, m => Assert.Contains("https://news.example/unsubscribe?s=", m.Body, StringComparison.Ordinal));
+        Assert.All(recorder.Messages, m => Assert.Contains("https://news.example/unsubscribe?t=u.", m.Body, StringComparison.Ordinal));
         Assert.All(recorder.Messages, m => Assert.Null(m.TextBody));
+        // Each link is signed for its own recipient and purpose (SubscriptionTokens).
+        var tokens = h.Services.GetRequiredService<SubscriptionTokens>();
+        foreach (var message in recorder.Messages)
+        {
+            var subscriber = await h.Subscribers.FindByAddressAsync(Channels.Telegram, message.Address, Ct);
+            var unsubscribe = message.Links!.UnsubscribeUrl[(message.Links.UnsubscribeUrl.IndexOf("?t=", StringComparison.Ordinal) + 3)..];
+            var preferences = message.Links.PreferencesUrl[(message.Links.PreferencesUrl.IndexOf("?t=", StringComparison.Ordinal) + 3)..];
+            Assert.Equal(TokenProblem.None, tokens.Verify(unsubscribe, TokenPurpose.Unsubscribe, out var u));
+            Assert.Equal(TokenProblem.None, tokens.Verify(preferences, TokenPurpose.Preferences, out var p));
+            Assert.Equal((subscriber!.Id, Channels.Telegram, (DateTimeOffset?)null), (u!.SubscriberId, u.Channel, u.Expires));
+            Assert.Equal((subscriber.Id, Channels.Telegram), (p!.SubscriberId, p.Channel));
+            Assert.Contains(message.Links.UnsubscribeUrl, message.Body, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -233,6 +233,25 @@ public sealed class SubscriberStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ChangeChannelStatusAsync_ChangesOnlyFromTheGivenStatuses_OfThatChannel()
+    {
+        var store = await CreateStoreAsync();
+        var id = await store.AddAsync(new NewSubscriber("p@example.org", 55, [], Cadence.Instant, Status: ChannelStatus.PendingConfirmation), Ct);
+
+        var confirmed = await store.ChangeChannelStatusAsync(id, Channels.Email, [ChannelStatus.PendingConfirmation], ChannelStatus.Active, Ct);
+        var replayed = await store.ChangeChannelStatusAsync(id, Channels.Email, [ChannelStatus.PendingConfirmation], ChannelStatus.Active, Ct);
+        var unsubscribed = await store.ChangeChannelStatusAsync(id, Channels.Email, [ChannelStatus.Active, ChannelStatus.Bounced], ChannelStatus.Unsubscribed, Ct);
+        var noSuchSubscriber = await store.ChangeChannelStatusAsync(id + 1, Channels.Email, [ChannelStatus.Unsubscribed], ChannelStatus.Active, Ct);
+        var noneAllowed = await store.ChangeChannelStatusAsync(id, Channels.Email, [], ChannelStatus.Active, Ct);
+        var subscriber = await store.GetAsync(id, Ct);
+
+        Assert.Equal((true, false, true, false, false), (confirmed, replayed, unsubscribed, noSuchSubscriber, noneAllowed));
+        Assert.Equal(
+            [new SubscriberChannel("email", "p@example.org", ChannelStatus.Unsubscribed), new SubscriberChannel("telegram", "55", ChannelStatus.PendingConfirmation)],
+            subscriber!.Channels);
+    }
+
+    [Fact]
     public async Task SetChannelStatusAsync_UnknownAddress_NamesIt()
     {
         var store = await CreateStoreAsync();
