@@ -106,10 +106,10 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
         var readerMessage = Assert.Single(received, m => m.ChatId == Reader);
         Assert.DoesNotContain(received, m => m.ChatId is Nuclear or LockedOut);
         Assert.Contains("Embargo <Widens> & Tankers Wait 🚢", channelMessage.Plain);
-        Assert.Contains("/preferences?s=", readerMessage.Text);
+        Assert.Contains("/preferences?t=", readerMessage.Text);
         Assert.DoesNotContain("preferences", channelMessage.Text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("unsubscribe", channelMessage.Text, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("?s=", channelMessage.Text);
+        Assert.DoesNotContain("?t=", channelMessage.Text);
         Assert.DoesNotContain("newsbot.invalid", channelMessage.Text);
         Assert.StartsWith(channelMessage.Plain.TrimEnd(), readerMessage.Plain, StringComparison.Ordinal);
 
