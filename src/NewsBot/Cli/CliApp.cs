@@ -2,6 +2,7 @@ using System.CommandLine;
 
 using NewsBot.Admin;
 using NewsBot.Delivery;
+using NewsBot.Email;
 using NewsBot.Feeds;
 using NewsBot.Jobs;
 using NewsBot.Posts;
@@ -77,8 +78,9 @@ public static class CliApp
         builder.AddFeeds();
         builder.AddTemplates();
         builder.AddDelivery();
-        // After AddDelivery: the Telegram channel replaces the outbox's (the last registration of a name wins).
+        // After AddDelivery: the Telegram and email channels replace the outbox's (the last registration of a name wins).
         builder.AddTelegram();
+        builder.AddEmail();
         builder.AddJobs();
         builder.AddAdmin();
         var services = builder.Build().Services;
