@@ -110,7 +110,7 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
                 connection.LastUsed = _time.GetUtcNow();
                 return (ChannelResult.Sent, false);
             }
-            catch (SmtpCommandException e)
+            catch (SmtpCommandException e) when (e.StatusCode != SmtpStatusCode.ServiceNotAvailable)
             {
                 // MailKit sent RSET after a refused command: the session stays usable.
                 connection.LastUsed = _time.GetUtcNow();
@@ -212,9 +212,11 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
         connection.LastUsed = _time.GetUtcNow();
     }
 
+    /// <summary>The session is unusable. RFC 5321 §3.8: a 421 reply means the server is closing the connection.</summary>
     private static bool IsConnectionFailure(Exception e) =>
         e is IOException or SocketException or SmtpProtocolException or ServiceNotConnectedException or OperationCanceledException
-            or TimeoutException or SslHandshakeException or AuthenticationException;
+            or TimeoutException or SslHandshakeException or AuthenticationException
+            or SmtpCommandException { StatusCode: SmtpStatusCode.ServiceNotAvailable };
 
     private static string Stage(SmtpErrorCode code) => code switch
     {
