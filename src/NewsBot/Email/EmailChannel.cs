@@ -202,7 +202,20 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
             SmtpSecurity.Tls => SecureSocketOptions.SslOnConnect,
             _ => SecureSocketOptions.Auto,
         };
-        await client.ConnectAsync(_options.Smtp.Host!, _options.Smtp.Port, security, ct);
+        // Nagle's algorithm holds the last segment of each command until the server's delayed ACK (40 ms on Linux):
+        // with it off a message takes well under a millisecond on loopback instead of about 48 ms.
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(_options.Smtp.Host!, _options.Smtp.Port, ct);
+            await client.ConnectAsync(socket, _options.Smtp.Host!, _options.Smtp.Port, security, ct);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
         Interlocked.Increment(ref _connectionsOpened);
         if (!string.IsNullOrEmpty(_options.Smtp.Username))
         {

@@ -72,8 +72,6 @@ public sealed class EmailComposer
         }
     }
 
-    public MailboxAddress From => _from;
-
     /// <summary>A bare address (no display name) with a domain, as the ledger stores it; null otherwise.</summary>
     public static MailboxAddress? ParseRecipient(string address) =>
         MailboxAddress.TryParse(address, out var mailbox) && string.IsNullOrEmpty(mailbox.Name) && mailbox.Domain.Length > 0 && mailbox.LocalPart.Length > 0
@@ -85,7 +83,7 @@ public sealed class EmailComposer
     /// idempotency key, <c>:</c> written as <c>=</c> as in classic VERP), else the From address.
     /// </summary>
     public MailboxAddress EnvelopeSender(string idempotencyKey) =>
-        _verp.Enabled ? new MailboxAddress("", $"{_verp.LocalPart}+{idempotencyKey.Replace(':', '=')}@{_verpDomain}") : _from;
+        new("", _verp.Enabled ? $"{_verp.LocalPart}+{idempotencyKey.Replace(':', '=')}@{_verpDomain}" : _from.Address);
 
     /// <summary>The idempotency key a VERP address names, for the bounce mailbox; null when it is not one of ours.</summary>
     public static string? ParseVerpKey(string address, string localPart)
@@ -104,10 +102,12 @@ public sealed class EmailComposer
     public MimeMessage Compose(OutgoingMessage message, MailboxAddress to)
     {
         var email = new MimeMessage();
-        email.From.Add(_from);
+        // A copy each time: an address list subscribes to its addresses' Changed events, so one shared instance
+        // would keep every message ever composed alive (36 KB each).
+        email.From.Add(new MailboxAddress(_from.Name, _from.Address));
         if (_replyTo is not null)
         {
-            email.ReplyTo.Add(_replyTo);
+            email.ReplyTo.Add(new MailboxAddress(_replyTo.Name, _replyTo.Address));
         }
 
         email.To.Add(to);
@@ -122,10 +122,12 @@ public sealed class EmailComposer
         AddUnsubscribeHeaders(email, message.Links?.UnsubscribeUrl);
         // BodyBuilder makes multipart/alternative (RFC 2046 §5.1.4) with the text part first and HTML, the preferred, last.
         email.Body = new BodyBuilder { TextBody = message.TextBody ?? "", HtmlBody = message.Body }.ToMessageBody();
-        // 7-bit transfer encodings now, before signing: a relay without 8BITMIME would re-encode and break the body hash.
-        email.Prepare(EncodingConstraint.SevenBit);
         if (_signer is not null)
         {
+            // 7-bit transfer encodings before signing: a hop without 8BITMIME (RFC 6152) would re-encode 8-bit parts
+            // and break the body hash. Unsigned mail is left to MailKit, which sends 8bit where the relay takes it:
+            // quoted-printable costs about half the send rate.
+            email.Prepare(EncodingConstraint.SevenBit);
             _signer.Sign(email, SignedHeaders.Where(h => email.Headers.Contains(h)).ToList());
         }
 
