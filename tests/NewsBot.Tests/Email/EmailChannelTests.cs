@@ -134,20 +134,33 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Empty(await h.Subscribers.FindSuppressedAsync(Channels.Email, ["busy@example.org"], Ct));
     }
 
-    [Fact]
-    public async Task DroppedConnection_ReconnectsAndContinues_WithoutSendingAnyMessageTwice()
+    [Theory]
+    [InlineData("dropped")]
+    [InlineData("421")]
+    public async Task DroppedConnection_ReconnectsAndContinues_WithoutSendingAnyMessageTwice(string how)
     {
         var h = await CreateAsync(("NewsBot:Email:Smtp:PoolSize", "1"));
         await h.SeedAsync(Enumerable.Range(1, 10).Select(i => new NewSubscriber($"s{i}@example.org", null, [], Cadence.Instant)).ToArray());
-        // The relay takes three messages, then the connection dies under the fourth MAIL FROM.
-        _smtp.DropConnectionAfter(3);
         var sendId = await PlanPostAsync(h);
+        // One message opens the pooled connection. Then it dies: "dropped", silently after three messages of the send,
+        // under the fourth MAIL FROM; "421", the first MAIL FROM of the send is answered "421 closing" (an idle
+        // timeout, a relay restarting) and the server hangs up.
+        var channel = h.Services.GetRequiredService<EmailChannel>();
+        Assert.Equal(ChannelResult.Sent, await channel.SendAsync(Message("warm-up", "first@example.org", "Hello"), Ct));
+        if (how == "421")
+        {
+            _smtp.ReplyToNextSenderAndClose(421, "4.4.2 smtp.test closing connection");
+        }
+        else
+        {
+            _smtp.DropConnectionAfter(3);
+        }
 
         Assert.Equal(0, await h.RunDispatchesAsync());
 
         Assert.Equal(10, (await h.Store.CountStatesAsync(sendId, Ct))[DeliveryState.Sent]);
-        Assert.Equal(10, _smtp.Received.Count);
-        Assert.Equal(10, _smtp.Received.Select(m => m.RcptTo.Single()).Distinct().Count());
+        Assert.Equal(11, _smtp.Received.Count);
+        Assert.Equal(11, _smtp.Received.Select(m => m.RcptTo.Single()).Distinct().Count());
         Assert.Equal(2, _smtp.Sessions);
         Assert.Equal(10, await h.CountAsync("SELECT COUNT(*) FROM deliveries WHERE attempts = 1"));
     }

@@ -26,6 +26,7 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ReceivedMail> _received = new();
+    private readonly ConcurrentQueue<SmtpResponse> _closingReplies = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<SmtpResponse>> _recipientReplies = new(StringComparer.OrdinalIgnoreCase);
     private readonly SmtpServer.SmtpServer _server;
     private readonly Task _running;
@@ -99,8 +100,18 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
         return Task.FromResult(SmtpResponse.Ok);
     }
 
-    public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) =>
-        SenderReply is { } reply ? throw new SmtpResponseException(reply) : Task.FromResult(true);
+    /// <summary>The next MAIL FROM gets <paramref name="code"/>, then the server closes the connection (RFC 5321 §3.8: 421).</summary>
+    public void ReplyToNextSenderAndClose(int code, string text) => _closingReplies.Enqueue(new SmtpResponse((SmtpReplyCode)code, text));
+
+    public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
+    {
+        if (_closingReplies.TryDequeue(out var closing))
+        {
+            throw new SmtpResponseException(closing, true);
+        }
+
+        return SenderReply is { } reply ? throw new SmtpResponseException(reply) : Task.FromResult(true);
+    }
 
     public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
     {
