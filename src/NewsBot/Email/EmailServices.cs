@@ -20,7 +20,7 @@ public static class EmailServices
         {
             builder.Services.AddSingleton<IHostedService>(sp => new StartupNotice(
                 sp.GetRequiredService<ILogger<StartupNotice>>(),
-                "Email goes to the outbox folder: set NewsBot:Email:Smtp:Host (env NewsBot__Email__Smtp__Host) to send it by SMTP"));
+                "Email is off: messages go to the outbox folder; set NewsBot:Email:Smtp:Host (env NewsBot__Email__Smtp__Host) to send them by SMTP"));
             return builder;
         }
 
