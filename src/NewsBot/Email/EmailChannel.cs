@@ -121,6 +121,14 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
                     ? (new ChannelResult(ChannelOutcome.FailedPermanent, detail), e.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
                     : (new ChannelResult(ChannelOutcome.FailedTransient, detail), false);
             }
+            catch (AuthenticationException e)
+            {
+                // RFC 4954 §6: 535 is the relay refusing our credentials; every message would get the same, so it is
+                // permanent and counts toward pausing the send.
+                await connection.CloseAsync();
+                return (new ChannelResult(ChannelOutcome.FailedPermanent,
+                    $"SMTP AUTH refused by {_options.Smtp.Host}: {e.Message.Trim()} (check {SmtpKey}:Username and {SmtpKey}:Password)"), false);
+            }
             catch (Exception e) when (IsConnectionFailure(e) && !ct.IsCancellationRequested)
             {
                 var accepted = connection.Client.SenderAccepted;
@@ -228,7 +236,7 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
     /// <summary>The session is unusable. RFC 5321 §3.8: a 421 reply means the server is closing the connection.</summary>
     private static bool IsConnectionFailure(Exception e) =>
         e is IOException or SocketException or SmtpProtocolException or ServiceNotConnectedException or OperationCanceledException
-            or TimeoutException or SslHandshakeException or AuthenticationException
+            or TimeoutException or SslHandshakeException
             or SmtpCommandException { StatusCode: SmtpStatusCode.ServiceNotAvailable };
 
     private static string Stage(SmtpErrorCode code) => code switch

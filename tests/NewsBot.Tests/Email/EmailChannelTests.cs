@@ -249,6 +249,34 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Equal(10, _smtp.Received.Count);
     }
 
+    [Fact]
+    public async Task WrongCredentials_FailPermanently_AndPauseTheSend_RightOnesSend()
+    {
+        _smtp.Credentials = ("newsbot", "right");
+        var h = await CreateAsync(
+            ("NewsBot:Email:Smtp:Username", "newsbot"), ("NewsBot:Email:Smtp:Password", "wrong"), ("NewsBot:Email:PermanentFailurePause", "2"));
+        await h.SeedAsync(Enumerable.Range(1, 4).Select(i => new NewSubscriber($"s{i}@example.org", null, [], Cadence.Instant)).ToArray());
+        var sendId = await PlanPostAsync(h);
+
+        await h.RunDispatchesAsync();
+
+        var counts = await h.Store.CountStatesAsync(sendId, Ct);
+        Assert.Equal((2, 2), (counts[DeliveryState.FailedPermanent], counts[DeliveryState.Pending]));
+        Assert.All(await h.Store.ListErrorsAsync(sendId, 10, Ct), e => Assert.Contains("SMTP AUTH refused", e.Error, StringComparison.Ordinal));
+        Assert.NotNull((await h.Store.GetSendAsync(sendId, Ct))!.PausedAt);
+        Assert.Empty(_smtp.Received);
+        Assert.Equal(0, _smtp.Authenticated);
+
+        _smtp.Credentials = ("newsbot", "wrong");
+        h.Jobs.Clear();
+        await h.Store.RetryFailedAsync(sendId, Ct);
+        await h.Planner.DispatchPendingAsync(sendId, Ct);
+        await h.RunDispatchesAsync();
+
+        Assert.Equal(4, (await h.Store.CountStatesAsync(sendId, Ct))[DeliveryState.Sent]);
+        Assert.Equal(1, _smtp.Authenticated);
+    }
+
     private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
     {
         _harness = await DeliveryHarness.CreateAsync(

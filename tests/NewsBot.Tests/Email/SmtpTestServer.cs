@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using MimeKit;
 
 using SmtpServer;
+using SmtpServer.Authentication;
 using SmtpServer.Mail;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
@@ -22,7 +23,7 @@ public sealed record ReceivedMail(string MailFrom, IReadOnlyList<string> RcptTo,
 /// A real SMTP server (the SmtpServer package) on a loopback port, for the email channel's tests. On cue it refuses
 /// a recipient with a 4yz or 5yz reply, refuses every sender, or drops the connection after a number of messages.
 /// </summary>
-public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFilter
+public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFilter, IUserAuthenticator
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ReceivedMail> _received = new();
@@ -33,17 +34,19 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
     private int _sessions;
     private int _dropAfter = int.MaxValue;
     private int _accepted;
+    private int _authenticated;
 
     private SmtpTestServer(int port)
     {
         Port = port;
         var options = new SmtpServerOptionsBuilder()
             .ServerName("smtp.test")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication(true))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add((IMessageStore)this);
         services.Add((IMailboxFilter)this);
+        services.Add((IUserAuthenticator)this);
         _server = new SmtpServer.SmtpServer(options, services);
         _server.SessionCreated += (_, e) =>
         {
@@ -71,6 +74,12 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
     public int Sessions => Volatile.Read(ref _sessions);
 
     public IReadOnlyList<ReceivedMail> Received => [.. _received];
+
+    /// <summary>AUTH succeeds with this user and password only; until set, any credentials pass.</summary>
+    public (string User, string Password)? Credentials { get; set; }
+
+    /// <summary>Sessions that authenticated.</summary>
+    public int Authenticated => Volatile.Read(ref _authenticated);
 
     /// <summary>Every MAIL FROM gets this reply instead of 250 (a relay that blocked the account).</summary>
     public SmtpResponse? SenderReply { get; set; }
@@ -121,6 +130,17 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
         }
 
         return Task.FromResult(true);
+    }
+
+    public Task<bool> AuthenticateAsync(ISessionContext context, string user, string password, CancellationToken cancellationToken)
+    {
+        var ok = Credentials is not { } expected || (expected.User == user && expected.Password == password);
+        if (ok)
+        {
+            Interlocked.Increment(ref _authenticated);
+        }
+
+        return Task.FromResult(ok);
     }
 
     public async ValueTask DisposeAsync()
