@@ -79,7 +79,8 @@ public sealed class AdminService(
         var post = postId is { } id
             ? await posts.GetAsync(id, ct) ?? throw new AdminRequestException($"postId {id} does not exist")
             : (await posts.LatestAsync(1, null, ct)).FirstOrDefault() ?? throw new AdminRequestException("there are no posts yet: poll a feed first");
-        var sender = channels.FirstOrDefault(c => c.Name == channel) ?? throw new AdminRequestException($"channel '{channel}' is not configured");
+        // The last registration of a name wins, as in DispatchJob: the SMTP or Telegram channel, not the outbox before it.
+        var sender = channels.LastOrDefault(c => c.Name == channel) ?? throw new AdminRequestException($"channel '{channel}' is not configured");
         var model = ToTemplatePost(post);
         var key = $"test-{Guid.NewGuid():n}";
         OutgoingMessage message;

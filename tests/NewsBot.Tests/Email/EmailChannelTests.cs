@@ -223,7 +223,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
         await h.RunDispatchesAsync();
         var paused = await h.Store.CountStatesAsync(sendId, Ct);
         var send = (await h.Store.GetSendAsync(sendId, Ct))!;
-        var admin = h.Services.GetRequiredService<AdminService>();
+        var admin = Admin(h);
         var report = (await admin.GetReportAsync(sendId, Ct))!;
 
         Assert.Equal((3, 7), (paused[DeliveryState.FailedPermanent], paused[DeliveryState.Pending]));
@@ -247,6 +247,19 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Equal(10, (await h.Store.CountStatesAsync(sendId, Ct))[DeliveryState.Sent]);
         Assert.Null((await h.Store.GetSendAsync(sendId, Ct))!.PausedAt);
         Assert.Equal(10, _smtp.Received.Count);
+    }
+
+    [Fact]
+    public async Task ATestSend_GoesThroughSmtp_NotTheOutbox()
+    {
+        var h = await CreateAsync();
+        var postId = await h.AddPostAsync("p1", ["sanctions"]);
+
+        var result = await Admin(h).SendTestAsync(Channels.Email, "editor@example.org", postId, Ct);
+
+        Assert.Equal(ChannelOutcome.Sent, result.Outcome);
+        Assert.Equal(["editor@example.org"], Assert.Single(_smtp.Received).RcptTo);
+        Assert.Empty(h.OutboxFiles());
     }
 
     [Fact]
@@ -291,6 +304,12 @@ public sealed class EmailChannelTests : IAsyncLifetime
         ]);
         return _harness;
     }
+
+    /// <summary>
+    /// The admin service over the harness's recording planner: resolving the real one would resolve Hangfire's job
+    /// client, which sets the process-wide <c>JobStorage.Current</c> under service tests running in parallel.
+    /// </summary>
+    private static AdminService Admin(DeliveryHarness h) => ActivatorUtilities.CreateInstance<AdminService>(h.Services, h.Planner);
 
     private static async Task<long> PlanPostAsync(DeliveryHarness h, string key = "p1", string? title = null)
     {
