@@ -10,6 +10,7 @@ namespace NewsBot.Benchmarks;
 /// <c>-- personalise [N]</c>: a templated email digest personalised for N subscribers;
 /// <c>-- plan [n]</c>: planning a post send to n subscribers;
 /// <c>-- telegram [seconds] [chats]</c>: the Telegram channel against the fake Bot API: its own overhead, at Telegram's 30/s, and the ETA check;
+/// <c>-- email [count] [connections]</c>: personalised digests through the email channel to postfix's smtp-sink, against smtp-source;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -39,6 +40,11 @@ public static class BenchmarkProgram
                 await Telegram.TelegramHarness.RunAsync(
                     args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 60,
                     args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1_800);
+                break;
+            case "email":
+                Environment.ExitCode = await Email.EmailHarness.RunAsync(
+                    args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);

@@ -10,7 +10,7 @@ namespace NewsBot.Admin;
 /// <param name="Since">For a digest: cover posts from this time on instead of each subscriber's last digest.</param>
 public sealed record AdminSendRequest(string? Kind, long? PostId, string? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun, DateTimeOffset? Since = null);
 
-/// <summary>A send's report: counts per ledger state and up to 50 errors.</summary>
+/// <summary>A send's report: counts per ledger state and up to 50 errors; a paused send says since when and why.</summary>
 public sealed record SendReport(
     long Id,
     string Kind,
@@ -23,7 +23,9 @@ public sealed record SendReport(
     DateTimeOffset? FinishedAt,
     int Total,
     IReadOnlyDictionary<string, int> Counts,
-    IReadOnlyList<SendReportError> Errors);
+    IReadOnlyList<SendReportError> Errors,
+    DateTimeOffset? PausedAt = null,
+    string? PauseReason = null);
 
 public sealed record SendReportError(string Channel, string Address, string State, string? Error, int Attempts);
 
@@ -77,7 +79,8 @@ public sealed class AdminService(
         var post = postId is { } id
             ? await posts.GetAsync(id, ct) ?? throw new AdminRequestException($"postId {id} does not exist")
             : (await posts.LatestAsync(1, null, ct)).FirstOrDefault() ?? throw new AdminRequestException("there are no posts yet: poll a feed first");
-        var sender = channels.FirstOrDefault(c => c.Name == channel) ?? throw new AdminRequestException($"channel '{channel}' is not configured");
+        // The last registration of a name wins, as in DispatchJob: the SMTP or Telegram channel, not the outbox before it.
+        var sender = channels.LastOrDefault(c => c.Name == channel) ?? throw new AdminRequestException($"channel '{channel}' is not configured");
         var model = ToTemplatePost(post);
         var key = $"test-{Guid.NewGuid():n}";
         OutgoingMessage message;
@@ -114,10 +117,14 @@ public sealed class AdminService(
             send.Id, send.Kind, send.PostId, send.Cadence?.ToString().ToLowerInvariant(), send.Channels, send.Topics, send.RequestedBy,
             send.CreatedAt, send.FinishedAt, send.Total,
             Enum.GetValues<DeliveryState>().ToDictionary(DeliveryStore.StateName, s => counts.GetValueOrDefault(s)),
-            [.. errors.Select(e => new SendReportError(e.Channel, e.Address, DeliveryStore.StateName(e.State), e.Error, e.Attempts))]);
+            [.. errors.Select(e => new SendReportError(e.Channel, e.Address, DeliveryStore.StateName(e.State), e.Error, e.Attempts))],
+            send.PausedAt, send.PauseReason);
     }
 
-    /// <summary>Puts the failed rows of a send back to pending and dispatches them; sent rows are not touched.</summary>
+    /// <summary>
+    /// Puts the failed rows of a send back to pending, resumes it when it was paused, and dispatches its pending rows;
+    /// sent rows are not touched.
+    /// </summary>
     public async Task<int> RetryFailedAsync(long sendId, CancellationToken ct)
     {
         if (await deliveries.GetSendAsync(sendId, ct) is null)

@@ -79,8 +79,9 @@ public static class CliApp
         builder.AddFeeds();
         builder.AddTemplates();
         builder.AddDelivery();
-        // After AddDelivery: the Telegram channel replaces the outbox's (the last registration of a name wins).
+        // After AddDelivery: the Telegram and email channels replace the outbox's (the last registration of a name wins).
         builder.AddTelegram();
+        builder.AddEmail();
         builder.AddJobs();
         builder.AddAdmin();
         builder.AddBounces();

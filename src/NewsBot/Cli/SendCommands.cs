@@ -172,6 +172,14 @@ public static class SendCommands
                 return counts;
             }
 
+            // A paused send claims no rows: waiting for them would never end.
+            if (remaining > 0 && (await deliveries.GetSendAsync(sendId, ct))?.PauseReason is { } reason)
+            {
+                await output.WriteLineAsync(DrawProgress(counts, total, clock.Elapsed));
+                await output.WriteLineAsync($"send {sendId} is PAUSED: {reason}");
+                return counts;
+            }
+
             await Task.Delay(200, ct);
         }
     }
@@ -206,6 +214,11 @@ public static class SendCommands
             $"  created {PostJson.FormatDate(report.CreatedAt)}, {(report.FinishedAt is { } f ? "finished " + PostJson.FormatDate(f) : "not finished")}, {report.Total:N0} recipient(s)",
             "  " + string.Join(", ", report.Counts.Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value:N0}")),
         };
+        if (report.PausedAt is { } paused)
+        {
+            lines.Add($"  PAUSED since {PostJson.FormatDate(paused)}: {report.PauseReason} (resume: POST /api/admin/sends/{report.Id}/retry-failed)");
+        }
+
         lines.AddRange(report.Errors.Select(e => $"  {e.State} {e.Channel} {e.Address} after {e.Attempts} attempt(s): {e.Error}"));
         return string.Join(Environment.NewLine, lines);
     }

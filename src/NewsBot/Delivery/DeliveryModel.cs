@@ -18,6 +18,9 @@ public enum ChannelOutcome { Sent, FailedTransient, FailedPermanent }
 public sealed record ChannelResult(ChannelOutcome Outcome, string? Error = null)
 {
     public static ChannelResult Sent { get; } = new(ChannelOutcome.Sent);
+
+    /// <summary>Set when the channel sees it cannot go on (every message refused): the send pauses for an admin, with this reason.</summary>
+    public string? PauseReason { get; init; }
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
+using NewsBot.Email;
 using NewsBot.Storage;
 using NewsBot.Subscribers;
 
@@ -8,8 +9,6 @@ namespace NewsBot.Delivery;
 
 public static class DeliveryServices
 {
-    public const string DefaultFrom = "NewsBot <newsbot@localhost>";
-
     /// <summary>The ledger, planner, jobs, and the outbox as the email and Telegram channel until real ones exist.</summary>
     public static IHostApplicationBuilder AddDelivery(this IHostApplicationBuilder builder)
     {
@@ -21,14 +20,14 @@ public static class DeliveryServices
         builder.Services.AddTransient<DispatchJob>();
         builder.Services.AddTransient<AnnounceJob>();
         builder.Services.AddTransient<DigestJob>();
-        // Registered first: the Telegram and email issues add their channels after these, and the last registration
-        // of a name wins in DispatchJob.
+        // Registered first: AddTelegram and AddEmail add their channels after these, and the last registration of a
+        // name wins in DispatchJob. The email outbox writes each message as EmailComposer (from AddEmail) makes it.
         foreach (var name in Channels.All)
         {
             builder.Services.AddSingleton<IChannel>(sp => new OutboxChannel(
                 name,
                 Path.Combine(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DataDirectory, "outbox"),
-                sp.GetRequiredService<IConfiguration>()["NewsBot:Email:From"] ?? DefaultFrom,
+                sp.GetRequiredService<EmailComposer>(),
                 sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.OutboxRatePerSecond));
         }
 
@@ -55,12 +54,6 @@ public static class DeliveryServices
                 {
                     errors.Add($"{DeliveryOptions.Section}:{removed} is no longer read: a send's ETA uses the rate each channel sends at (Telegram: NewsBot:Telegram:GlobalMessagesPerSecond; the outbox: {DeliveryOptions.Section}:OutboxRatePerSecond); remove it");
                 }
-            }
-
-            var from = configuration["NewsBot:Email:From"] ?? DefaultFrom;
-            if (!MimeKit.MailboxAddress.TryParse(from, out _))
-            {
-                errors.Add($"NewsBot:Email:From '{from}' is not a mailbox such as 'NewsBot <newsbot@example.org>'");
             }
 
             return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

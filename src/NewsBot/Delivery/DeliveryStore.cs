@@ -22,7 +22,9 @@ public sealed record SendRecord(
     DateTimeOffset? PlannedAt,
     DateTimeOffset? FinishedAt,
     int Total,
-    DateTimeOffset? Since = null);
+    DateTimeOffset? Since = null,
+    DateTimeOffset? PausedAt = null,
+    string? PauseReason = null);
 
 /// <summary>One message of a send rendered once: a (template, topic set, period) variant in one format.</summary>
 public sealed record SendMessage(string Variant, MessageFormat Format, string Subject, string Body);
@@ -48,7 +50,7 @@ public sealed record DeliveryRange(long FirstId, long LastId, int Count);
 public sealed class DeliveryStore(Db db, TimeProvider time)
 {
     private const string SendColumns =
-        "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total, since";
+        "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total, since, paused_at, pause_reason";
 
     /// <param name="part">The part of a message sent in several (a split Telegram digest), from 1; 0 for a message sent whole.</param>
     public static string IdempotencyKey(long sendId, long subscriberId, string channel, int part = 0) =>
@@ -185,7 +187,8 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
 
     /// <summary>
     /// Moves the rows of <paramref name="sendId"/> with ids in the range that are pending or failed-transient to
-    /// sending, counting an attempt, in one statement: two jobs running the same range never both get a row.
+    /// sending, counting an attempt, in one statement: two jobs running the same range never both get a row. A
+    /// paused send gives none.
     /// </summary>
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(long sendId, long firstId, long lastId, CancellationToken ct)
     {
@@ -193,6 +196,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         await using var command = connection.CreateCommand("""
             UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
             WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
+              AND NOT EXISTS (SELECT 1 FROM sends WHERE id = @send_id AND paused_at IS NOT NULL)
             RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
             """);
         command.AddParameter("now", time.GetUtcNow());
@@ -348,7 +352,25 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         return ranges;
     }
 
-    /// <summary>Failed rows of a send go back to pending and the send is open again; returns how many.</summary>
+    /// <summary>
+    /// Stops a send: no row of it is claimed until <see cref="RetryFailedAsync"/>. True only for the call that paused
+    /// it, so the admin is told once.
+    /// </summary>
+    public async Task<bool> PauseSendAsync(long sendId, string reason, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand(
+            "UPDATE sends SET paused_at = @now, pause_reason = @reason WHERE id = @send_id AND paused_at IS NULL");
+        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("reason", reason);
+        command.AddParameter("send_id", sendId);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>
+    /// Failed rows of a send go back to pending and the send is open again, and no longer paused; returns how many
+    /// rows were failed.
+    /// </summary>
     public async Task<int> RetryFailedAsync(long sendId, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
@@ -360,6 +382,10 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         retry.AddParameter("now", time.GetUtcNow());
         retry.AddParameter("send_id", sendId);
         var count = await retry.ExecuteNonQueryAsync(ct);
+        await using var resume = connection.CreateCommand(
+            "UPDATE sends SET paused_at = NULL, pause_reason = NULL WHERE id = @send_id AND paused_at IS NOT NULL", transaction);
+        resume.AddParameter("send_id", sendId);
+        await resume.ExecuteNonQueryAsync(ct);
         if (count > 0)
         {
             await using var reopen = connection.CreateCommand("UPDATE sends SET finished_at = NULL WHERE id = @send_id", transaction);
@@ -449,7 +475,9 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
                 reader.GetNullableTimestamp(9),
                 reader.GetNullableTimestamp(10),
                 reader.GetInt32(11),
-                reader.GetNullableTimestamp(12)));
+                reader.GetNullableTimestamp(12),
+                reader.GetNullableTimestamp(13),
+                reader.GetNullableString(14)));
         }
 
         return sends;

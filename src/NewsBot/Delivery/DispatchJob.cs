@@ -86,15 +86,24 @@ public sealed class DispatchJob(
                 if (held.Contains((row.SubscriberId, row.Channel)))
                 {
                     await store.MarkFailedAsync(row.Id, permanent: false, HeldError, CancellationToken.None);
+                    done++;
                     failed++;
+                    continue;
                 }
-                else if (!await SendRowAsync(send, row, byName, messages, suppressed, baseUrl, sentTo, ct))
+
+                var result = await SendRowAsync(send, row, byName, messages, suppressed, baseUrl, sentTo, ct);
+                if (result?.Outcome == ChannelOutcome.FailedTransient)
                 {
                     held.Add((row.SubscriberId, row.Channel));
-                    failed++;
                 }
 
                 done++;
+                failed += result?.Outcome == ChannelOutcome.FailedTransient ? 1 : 0;
+                if (result?.PauseReason is { } reason)
+                {
+                    await PauseAsync(send.Id, reason, rows.Skip(done).Select(r => r.Id).ToList());
+                    break;
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -116,8 +125,23 @@ public sealed class DispatchJob(
         return failed;
     }
 
-    /// <summary>Sends one row and records the outcome; false when it failed transiently.</summary>
-    private async Task<bool> SendRowAsync(SendRecord send, ClaimedDelivery row, Dictionary<string, IChannel> byName,
+    /// <summary>
+    /// The channel cannot go on: the send pauses (no job claims its rows) and the rows this job still holds go back
+    /// to pending, to be sent when an admin retries the send.
+    /// </summary>
+    private async Task PauseAsync(long sendId, string reason, IReadOnlyList<long> unsent)
+    {
+        var none = CancellationToken.None;
+        await store.ReleaseAsync(unsent, none);
+        if (await store.PauseSendAsync(sendId, reason, none))
+        {
+            logger.LogError("Send {SendId} is paused: {Reason}. Its remaining rows wait; `sends show {SendId}` reports it, and retrying the failed rows (admin API retry-failed) resumes it",
+                sendId, reason, sendId);
+        }
+    }
+
+    /// <summary>Sends one row and records the outcome; the channel's result, or null when no channel was asked.</summary>
+    private async Task<ChannelResult?> SendRowAsync(SendRecord send, ClaimedDelivery row, Dictionary<string, IChannel> byName,
         Dictionary<(string, MessageFormat), RenderedMessage> messages, HashSet<(string Channel, string Address)> suppressed,
         string baseUrl, HashSet<long> sentTo, CancellationToken ct)
     {
@@ -126,13 +150,13 @@ public sealed class DispatchJob(
         if (suppressed.Contains((row.Channel, row.Address)))
         {
             await store.MarkSkippedAsync(row.Id, SuppressedReason, none);
-            return true;
+            return null;
         }
 
         if (!byName.TryGetValue(row.Channel, out var channel))
         {
             await store.MarkFailedAsync(row.Id, permanent: true, $"no channel '{row.Channel}' is configured", none);
-            return true;
+            return null;
         }
 
         // A configured channel's readers are nobody's subscriber: its message has no links to fill in. Others get
@@ -144,7 +168,7 @@ public sealed class DispatchJob(
         if (message is null)
         {
             await store.MarkFailedAsync(row.Id, permanent: true, $"send {send.Id} has no rendered message '{row.Variant}' for {row.Channel}", none);
-            return true;
+            return null;
         }
 
         ChannelResult result;
@@ -162,16 +186,18 @@ public sealed class DispatchJob(
             case ChannelOutcome.Sent:
                 await store.MarkSentAsync(row.Id, none);
                 sentTo.Add(row.SubscriberId);
-                return true;
+                break;
             case ChannelOutcome.FailedPermanent:
                 await store.MarkFailedAsync(row.Id, permanent: true, result.Error ?? "failed", none);
-                return true;
+                break;
             default:
                 await store.MarkFailedAsync(row.Id, permanent: false, result.Error ?? "failed", none);
                 logger.LogWarning("Delivery {DeliveryId} of send {SendId} to {Channel} failed (attempt {Attempt}): {Error}",
                     row.Id, send.Id, row.Channel, row.Attempts, result.Error);
-                return false;
+                break;
         }
+
+        return result;
     }
 
     private static OutgoingMessage? ComposeMessage(ClaimedDelivery row, Dictionary<(string, MessageFormat), RenderedMessage> messages, SubscriberLinks? links)

@@ -4,6 +4,7 @@ using System.Text.Json;
 
 using MimeKit;
 
+using NewsBot.Email;
 using NewsBot.Subscribers;
 
 namespace NewsBot.Delivery;
@@ -17,28 +18,23 @@ namespace NewsBot.Delivery;
 public sealed class OutboxChannel : IChannel
 {
     private readonly string _directory;
-    private readonly MailboxAddress _from;
+    private readonly EmailComposer _composer;
 
     /// <param name="name"><see cref="Channels.Email"/> or <see cref="Channels.Telegram"/>.</param>
     /// <param name="directory">The outbox folder, created on first send.</param>
-    /// <param name="from">The email From header (<c>NewsBot:Email:From</c>).</param>
+    /// <param name="composer">Makes the <c>.eml</c> exactly as the SMTP channel would send it.</param>
     /// <param name="messagesPerSecond">The rate a send's ETA assumes (<c>NewsBot:Delivery:OutboxRatePerSecond</c>).</param>
-    public OutboxChannel(string name, string directory, string from, double messagesPerSecond)
+    public OutboxChannel(string name, string directory, EmailComposer composer, double messagesPerSecond)
     {
         if (name is not (Channels.Email or Channels.Telegram))
         {
             throw new ArgumentException($"The outbox serves the channels email and telegram, not '{name}'.", nameof(name));
         }
 
-        if (!MailboxAddress.TryParse(from, out var mailbox))
-        {
-            throw new ArgumentException($"NewsBot:Email:From '{from}' is not a mailbox such as 'NewsBot <newsbot@example.org>'.", nameof(from));
-        }
-
         Name = name;
         MessagesPerSecond = messagesPerSecond;
         _directory = directory;
-        _from = mailbox;
+        _composer = composer;
     }
 
     public string Name { get; }
@@ -68,7 +64,7 @@ public sealed class OutboxChannel : IChannel
         byte[] content;
         if (Name == Channels.Email)
         {
-            if (!MailboxAddress.TryParse(message.Address, out var to))
+            if (EmailComposer.ParseRecipient(message.Address) is not { } to)
             {
                 return new ChannelResult(ChannelOutcome.FailedPermanent, $"'{message.Address}' is not an email address");
             }
@@ -109,16 +105,8 @@ public sealed class OutboxChannel : IChannel
 
     private async Task<byte[]> FormatEmailAsync(OutgoingMessage message, MailboxAddress to, CancellationToken ct)
     {
-        var email = new MimeMessage();
-        email.From.Add(_from);
-        email.To.Add(to);
-        email.Subject = message.Subject;
-        // RFC 5322 §3.6.4: msg-id is dot-atom-text "@" domain; the key's ':' is not atext, so it becomes '.'.
-        email.MessageId = message.IdempotencyKey.Replace(':', '.') + "@" + (_from.Domain.Length > 0 ? _from.Domain : "localhost");
-        // BodyBuilder makes multipart/alternative (RFC 2046 §5.1.4) with the text part first and HTML, the preferred, last.
-        email.Body = new BodyBuilder { TextBody = message.TextBody, HtmlBody = message.Body }.ToMessageBody();
         using var buffer = new MemoryStream();
-        await email.WriteToAsync(buffer, ct);
+        await _composer.Compose(message, to).WriteToAsync(buffer, ct);
         return buffer.ToArray();
     }
 }

@@ -57,6 +57,10 @@ public readonly partial record struct VerpAddress(long SendId, long SubscriberId
         return match is { Success: true } && TryCreate(match.Groups["send"].Value, match.Groups["sub"].Value, out verp);
     }
 
+    /// <summary>Reads the row from an email ledger row's idempotency key (<c>send:12:sub:34:email</c>); false for any other key.</summary>
+    public static bool TryParseKey(string idempotencyKey, out VerpAddress verp) =>
+        TryParseMessageId(idempotencyKey.Replace(':', '.') + "@key", out verp);
+
     private static bool TryCreate(string send, string subscriber, out VerpAddress verp)
     {
         verp = default;

@@ -32,6 +32,9 @@ public sealed class DeliveryHarness : IDisposable
 
     public IServiceProvider Services { get; }
 
+    /// <summary>The data directory and settings, for running CLI verbs against the same store.</summary>
+    public TestHost Host => _host;
+
     public RecordingJobClient Jobs { get; } = new();
 
     public DeliveryStore Store { get; }
@@ -59,9 +62,9 @@ public sealed class DeliveryHarness : IDisposable
         ? ActivatorUtilities.CreateInstance<DispatchJob>(Services)
         : ActivatorUtilities.CreateInstance<DispatchJob>(Services, (IEnumerable<IChannel>)channels);
 
-    public async Task<long> AddPostAsync(string key, string[] topics, DateTimeOffset? published = null)
+    public async Task<long> AddPostAsync(string key, string[] topics, DateTimeOffset? published = null, string? title = null)
     {
-        var post = new NewPost(key, $"https://blog.example/{key}", $"Title {key}", "Ann Author", published ?? DateTimeOffset.UtcNow.AddHours(-1),
+        var post = new NewPost(key, $"https://blog.example/{key}", title ?? $"Title {key}", "Ann Author", published ?? DateTimeOffset.UtcNow.AddHours(-1),
             null, [], topics, $"<p>Body of {key}</p>", $"Summary of {key}", "hash-" + key);
         var saved = await Posts.SaveAsync("blog", [post], Ct);
         return Assert.Single(saved.InsertedIds);

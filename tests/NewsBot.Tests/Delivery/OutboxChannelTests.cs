@@ -3,6 +3,7 @@ using System.Text.Json;
 using MimeKit;
 
 using NewsBot.Delivery;
+using NewsBot.Email;
 using NewsBot.Subscribers;
 
 namespace NewsBot.Tests.Delivery;
@@ -11,6 +12,8 @@ public sealed class OutboxChannelTests : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "newsbot-tests", Guid.NewGuid().ToString("n"), "outbox");
+
+    private static EmailComposer Composer(string from) => new(new EmailOptions { From = from }, TimeProvider.System);
 
     public void Dispose()
     {
@@ -23,7 +26,7 @@ public sealed class OutboxChannelTests : IDisposable
     [Fact]
     public async Task Email_IsAnRfc5322MessageWithTextAndHtmlParts()
     {
-        var outbox = new OutboxChannel(Channels.Email, _directory, "News Desk <desk@news.example>", 500);
+        var outbox = new OutboxChannel(Channels.Email, _directory, Composer("News Desk <desk@news.example>"), 500);
 
         var result = await outbox.SendAsync(new OutgoingMessage("send:7:sub:3:email", Channels.Email, "reader@example.org", "Sanctions widen", "<p>Sanctions <b>widen</b></p>", "Sanctions widen"), Ct);
 
@@ -45,7 +48,7 @@ public sealed class OutboxChannelTests : IDisposable
     [Fact]
     public async Task Telegram_IsASendMessageBody()
     {
-        var outbox = new OutboxChannel(Channels.Telegram, _directory, "NewsBot <newsbot@localhost>", 500);
+        var outbox = new OutboxChannel(Channels.Telegram, _directory, Composer("NewsBot <newsbot@localhost>"), 500);
 
         await outbox.SendAsync(new OutgoingMessage("send:7:sub:3:telegram", Channels.Telegram, "-1001234567890", "ignored", "<b>Sanctions</b> widen", null), Ct);
 
@@ -58,7 +61,7 @@ public sealed class OutboxChannelTests : IDisposable
     [Fact]
     public async Task ExistingFile_CountsAsSent_AndIsNotRewritten()
     {
-        var outbox = new OutboxChannel(Channels.Telegram, _directory, "NewsBot <newsbot@localhost>", 500);
+        var outbox = new OutboxChannel(Channels.Telegram, _directory, Composer("NewsBot <newsbot@localhost>"), 500);
         await outbox.SendAsync(new OutgoingMessage("k:1", Channels.Telegram, "5", "", "first", null), Ct);
 
         var again = await outbox.SendAsync(new OutgoingMessage("k:1", Channels.Telegram, "5", "", "second", null), Ct);
@@ -71,8 +74,8 @@ public sealed class OutboxChannelTests : IDisposable
     [Fact]
     public async Task BadAddress_FailsPermanentlyAndWritesNothing()
     {
-        var email = new OutboxChannel(Channels.Email, _directory, "NewsBot <newsbot@localhost>", 500);
-        var telegram = new OutboxChannel(Channels.Telegram, _directory, "NewsBot <newsbot@localhost>", 500);
+        var email = new OutboxChannel(Channels.Email, _directory, Composer("NewsBot <newsbot@localhost>"), 500);
+        var telegram = new OutboxChannel(Channels.Telegram, _directory, Composer("NewsBot <newsbot@localhost>"), 500);
 
         var badEmail = await email.SendAsync(new OutgoingMessage("k:1", Channels.Email, "not an address", "s", "b", "t"), Ct);
         var badChat = await telegram.SendAsync(new OutgoingMessage("k:2", Channels.Telegram, "@someone", "s", "b", null), Ct);

@@ -56,7 +56,7 @@ public sealed class VerpAddressTests
         var directory = Path.Combine(Path.GetTempPath(), "newsbot-tests", Guid.NewGuid().ToString("n"));
         try
         {
-            var outbox = new OutboxChannel(Channels.Email, directory, "NewsBot <news@blog.example>", 500);
+            var outbox = new OutboxChannel(Channels.Email, directory, new EmailComposer(new EmailOptions { From = "NewsBot <news@blog.example>" }, TimeProvider.System), 500);
             var key = DeliveryStore.IdempotencyKey(41, 7, Channels.Email);
             await outbox.SendAsync(new OutgoingMessage(key, Channels.Email, "reader@example.org", "Subject", "<p>Hi</p>", "Hi"), CancellationToken.None);
             var written = await MimeMessage.LoadAsync(outbox.PathFor(key));

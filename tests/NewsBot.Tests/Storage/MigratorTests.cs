@@ -16,7 +16,7 @@ public sealed class MigratorTests
 
         var applied = await new Migrator(temp.Db).MigrateAsync(Ct);
 
-        Assert.Equal([1, 2, 3, 4, 5], applied);
+        Assert.Equal([1, 2, 3, 4, 5, 6], applied);
         Assert.True(File.Exists(temp.FilePath));
         await using var connection = await temp.Db.OpenAsync(Ct);
         var tables = await ReadColumnAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+
+using Microsoft.Extensions.DependencyInjection;
+
+using NewsBot.Benchmarks.Templates;
+using NewsBot.Cli;
+using NewsBot.Delivery;
+using NewsBot.Email;
+using NewsBot.Storage;
+using NewsBot.Subscribers;
+using NewsBot.Templates;
+
+namespace NewsBot.Benchmarks.Email;
+
+/// <summary>
+/// <c>-- email [count] [connections]</c>: <c>count</c> (default 100,000) personalised 10-post digests through the
+/// email channel, wired as the application wires it, to postfix's <c>smtp-sink</c> over <c>connections</c> (default 4)
+/// pooled SMTP connections: each message is personalised, composed (MIME, List-Unsubscribe, 7-bit encoding) and
+/// sent. In the same run postfix's <c>smtp-source</c> sends as many messages of the same size over as many
+/// connections to the same sink, before and after; NewsBot's rate is reported as a fraction of their mean
+/// (target 60%), with the peak working set sampled over the run (memory must stay flat).
+/// </summary>
+public static class EmailHarness
+{
+    private const string SinkPath = "/usr/sbin/smtp-sink";
+    private const string SourcePath = "/usr/sbin/smtp-source";
+
+    public static async Task<int> RunAsync(int count, int connections)
+    {
+        if (!File.Exists(SinkPath) || !File.Exists(SourcePath))
+        {
+            Console.Error.WriteLine($"{SinkPath} and {SourcePath} come with Debian's postfix package: apt-get install postfix (the daemon need not run).");
+            return 1;
+        }
+
+        var port = FreePort();
+        // -u: smtp-sink refuses to run as root without a user to switch to. A backlog of 1024 as in postfix's own tests.
+        using var sink = Process.Start(new ProcessStartInfo(SinkPath)
+        {
+            ArgumentList = { "-u", "nobody", $"127.0.0.1:{port}", "1024" },
+        })!;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "newsbot-email-bench", Guid.NewGuid().ToString("n"));
+        try
+        {
+            await Task.Delay(500);
+            var services = CliApp.BuildServices(new Dictionary<string, string?>
+            {
+                ["NewsBot:DataDirectory"] = dataDirectory,
+                ["NewsBot:Email:From"] = "Sample News <news@news.example>",
+                ["NewsBot:Email:UnsubscribeMailto"] = "unsubscribe@news.example",
+                ["NewsBot:Email:Smtp:Host"] = "127.0.0.1",
+                ["NewsBot:Email:Smtp:Port"] = port.ToString(CultureInfo.InvariantCulture),
+                ["NewsBot:Email:Smtp:Security"] = "None",
+                ["NewsBot:Email:Smtp:PoolSize"] = connections.ToString(CultureInfo.InvariantCulture),
+            });
+            await services.MigrateStorageAsync(CancellationToken.None);
+            await using var channel = services.GetRequiredService<EmailChannel>();
+            var composer = services.GetRequiredService<EmailComposer>();
+            var renderer = new TemplateRenderer(new TemplateOptions { SiteName = "Sample News", PublicBaseUrl = "https://news.example" });
+            var html = renderer.RenderDigest(SampleDigest.Posts(10), SampleDigest.Period, MessageFormat.EmailHtml)[0];
+            var text = renderer.RenderDigest(SampleDigest.Posts(10), SampleDigest.Period, MessageFormat.EmailText)[0];
+            OutgoingMessage Message(int i)
+            {
+                var links = SampleDigest.Links(i);
+                return new OutgoingMessage($"send:1:sub:{i}:email", Channels.Email, $"reader{i}@example.org", html.Subject, html.Personalise(links), text.Personalise(links), links);
+            }
+
+            using var sample = new MemoryStream();
+            composer.Compose(Message(1), new MimeKit.MailboxAddress("", "reader1@example.org")).WriteTo(sample);
+            var size = (int)sample.Length;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"machine: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load {LoadAverage()}; message {size:N0} bytes; {connections} connections"));
+
+            var before = await RunSourceAsync(port, count, connections, size);
+            // Warm-up: JIT, the pool's connections.
+            await SendAsync(channel, Message, 1, 2_000, connections, () => 0);
+            var process = Process.GetCurrentProcess();
+            process.Refresh();
+            var startSet = process.WorkingSet64;
+            var liveBefore = GC.GetTotalMemory(forceFullCollection: true);
+            long peak = startSet;
+            var quarterPeaks = new long[4];
+            var sentSoFar = 0;
+            using var stop = new CancellationTokenSource();
+            var sampler = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    process.Refresh();
+                    peak = Math.Max(peak, process.WorkingSet64);
+                    var quarter = Math.Min(3, Volatile.Read(ref sentSoFar) * 4 / count);
+                    quarterPeaks[quarter] = Math.Max(quarterPeaks[quarter], process.WorkingSet64);
+                    await Task.Delay(50);
+                }
+            });
+            var allocated = GC.GetTotalAllocatedBytes();
+            var collections = GC.CollectionCount(2);
+            var clock = Stopwatch.StartNew();
+            var failed = await SendAsync(channel, Message, 10_001, count, connections, () => Interlocked.Increment(ref sentSoFar));
+            clock.Stop();
+            allocated = GC.GetTotalAllocatedBytes() - allocated;
+            collections = GC.CollectionCount(2) - collections;
+            await stop.CancelAsync();
+            await sampler;
+            var liveAfter = GC.GetTotalMemory(forceFullCollection: true);
+            var after = await RunSourceAsync(port, count, connections, size);
+
+            var rate = count / clock.Elapsed.TotalSeconds;
+            var source = (before + after) / 2;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"smtp-source: {before:N0}/s before, {after:N0}/s after ({count:N0} messages of {size:N0} bytes each run, -s {connections} -d)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"NewsBot: {count:N0} digests personalised, composed and sent in {clock.Elapsed.TotalSeconds:F1} s = {rate:N0}/s (target 2,000/s), {failed} failed; {rate / source:P0} of smtp-source (target 60%)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"working set: {startSet / 1048576.0:F0} MB after warm-up, peak {peak / 1048576.0:F0} MB during the run (per quarter: {string.Join(", ", quarterPeaks.Select(q => (q / 1048576.0).ToString("F0", CultureInfo.InvariantCulture)))} MB); {allocated / (double)count / 1024:N0} KB allocated per message, {collections} gen2 GCs; live heap {liveBefore / 1048576.0:F0} MB before and {liveAfter / 1048576.0:F0} MB after (full GC); SMTP sessions opened: {channel.ConnectionsOpened}; load after {LoadAverage()}"));
+            return 0;
+        }
+        finally
+        {
+            sink.Kill();
+            await sink.WaitForExitAsync();
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Sends messages <paramref name="first"/>.. from twice as many workers as connections, so composing overlaps sending.</summary>
+    private static async Task<int> SendAsync(EmailChannel channel, Func<int, OutgoingMessage> message, int first, int count, int connections, Func<int> onSent)
+    {
+        var next = first - 1;
+        var last = first + count - 1;
+        var failed = 0;
+        await Task.WhenAll(Enumerable.Range(0, connections * 2).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) is var i && i <= last)
+            {
+                var result = await channel.SendAsync(message(i), CancellationToken.None);
+                onSent();
+                if (result.Outcome != ChannelOutcome.Sent)
+                {
+                    if (Interlocked.Increment(ref failed) == 1)
+                    {
+                        Console.Error.WriteLine($"first failure: {result.Error}");
+                    }
+                }
+            }
+        })));
+        return failed;
+    }
+
+    /// <summary>postfix's load generator: messages per second.</summary>
+    private static async Task<double> RunSourceAsync(int port, int count, int connections, int size)
+    {
+        var clock = Stopwatch.StartNew();
+        using var source = Process.Start(new ProcessStartInfo(SourcePath)
+        {
+            ArgumentList =
+            {
+                "-d", "-s", connections.ToString(CultureInfo.InvariantCulture), "-m", count.ToString(CultureInfo.InvariantCulture),
+                "-l", size.ToString(CultureInfo.InvariantCulture), "-f", "news@news.example", "-t", "reader@example.org", $"127.0.0.1:{port}",
+            },
+            RedirectStandardError = true,
+        })!;
+        var error = await source.StandardError.ReadToEndAsync();
+        await source.WaitForExitAsync();
+        clock.Stop();
+        if (source.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"smtp-source exited with {source.ExitCode}: {error}");
+        }
+
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+}
