@@ -58,8 +58,9 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Equal($"send.{sendId}.sub.{row.SubscriberId}.email@news.example", message.MessageId);
         Assert.InRange(message.Date, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
         Assert.Equal("<newsbot.news.example>", message.Headers[HeaderId.ListId]);
-        var unsubscribe = $"https://news.example/unsubscribe?s={row.SubscriberId}&c=email";
-        Assert.Equal($"<{unsubscribe}>, <mailto:unsubscribe@news.example?subject=unsubscribe>", Unfold(message.Headers[HeaderId.ListUnsubscribe]));
+        var listUnsubscribe = Unfold(message.Headers[HeaderId.ListUnsubscribe]);
+        Assert.Matches(@"^<https://news\.example/unsubscribe\?t=[^>\s]+>, <mailto:unsubscribe@news\.example\?subject=unsubscribe>$", listUnsubscribe);
+        var unsubscribe = listUnsubscribe[1..listUnsubscribe.IndexOf('>', StringComparison.Ordinal)];
         Assert.Equal("List-Unsubscribe=One-Click", message.Headers[HeaderId.ListUnsubscribePost]);
         var alternative = Assert.IsType<MultipartAlternative>(message.Body);
         Assert.Equal(["text/plain", "text/html"], alternative.Select(p => p.ContentType.MimeType));
