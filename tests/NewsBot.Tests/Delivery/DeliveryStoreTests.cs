@@ -65,6 +65,26 @@ public abstract class DeliveryStoreTests(string provider) : IDisposable
     }
 
     [SkippableFact]
+    public async Task ClaimAsync_ConcurrentClaimsOfOneRange_HandOutEachRowOnce()
+    {
+        var (store, sendId) = await CreateSendAsync();
+        DeliveryRange range;
+        await using (var writer = await store.OpenLedgerWriterAsync(sendId, Ct))
+        {
+            range = (await writer.AddAsync(
+                Enumerable.Range(1, 200).Select(i => new NewDelivery(i, Channels.Email, $"r{i}@example.org", "post")).ToList(), Ct))!;
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => store.ClaimAsync(sendId, range.FirstId, range.LastId, Ct))));
+
+        var ids = claims.SelectMany(c => c.Select(d => d.Id)).ToList();
+        Assert.Equal(200, ids.Count);
+        Assert.Equal(200, ids.Distinct().Count());
+        Assert.All(claims.SelectMany(c => c), d => Assert.Equal(1, d.Attempts));
+        Assert.Equal(200, (await store.CountStatesAsync(sendId, Ct))[DeliveryState.Sending]);
+    }
+
+    [SkippableFact]
     public async Task ClaimAsync_TakesOnlyRowsOfItsSendAndRange()
     {
         var (store, sendId) = await CreateSendAsync();
