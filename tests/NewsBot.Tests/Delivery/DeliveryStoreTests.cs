@@ -1,6 +1,6 @@
 using NewsBot.Delivery;
-using NewsBot.Subscribers;
 using NewsBot.Storage;
+using NewsBot.Subscribers;
 
 namespace NewsBot.Tests.Delivery;
 

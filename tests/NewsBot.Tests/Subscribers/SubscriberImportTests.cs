@@ -1,7 +1,7 @@
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Posts;
 using NewsBot.Tests.Storage;
-using NewsBot.Storage;
 
 namespace NewsBot.Tests.Subscribers;
 
