@@ -72,6 +72,11 @@ public sealed class SqlDialect
             RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
             """,
         QuotesSearchWords = false,
+        // Instances starting together would both run CREATE TABLE and the same migration; a session advisory lock
+        // (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS) lets one migrate while the others
+        // wait, then find nothing left to do. The key is arbitrary but fixed: the bytes of "NewsBot".
+        LockMigrationsSql = "SELECT pg_advisory_lock(22066611892678516)",
+        UnlockMigrationsSql = "SELECT pg_advisory_unlock(22066611892678516)",
     };
 
     private const string PostgresqlDocument = """
@@ -105,6 +110,15 @@ public sealed class SqlDialect
     /// idempotency_key, attempts. Two claims running at once never both get a row.
     /// </summary>
     public required string ClaimDeliveriesSql { get; init; }
+
+    /// <summary>
+    /// Run before migrating, on the migrating connection, so that concurrent starts migrate one at a time; null when
+    /// the provider needs none (SQLite: one writer at a time, and one instance per file).
+    /// </summary>
+    public string? LockMigrationsSql { get; init; }
+
+    /// <summary>Undoes <see cref="LockMigrationsSql"/>.</summary>
+    public string? UnlockMigrationsSql { get; init; }
 
     /// <summary>FTS5 needs each word quoted to take it literally; plainto_tsquery takes the words as they are.</summary>
     private bool QuotesSearchWords { get; init; }

@@ -157,6 +157,18 @@ public sealed class MigratorPostgresqlTests() : MigratorTests(Db.PostgresqlProvi
         Assert.Contains("USING gin (document)", definition);
     }
 
+    [SkippableFact]
+    public async Task MigrateAsync_InstancesStartingTogether_ApplyEachMigrationOnce()
+    {
+        var instances = Enumerable.Range(0, 3).Select(_ => Temp.Open()).ToList();
+
+        var applied = await Task.WhenAll(instances.Select(db => Task.Run(() => new Migrator(db).MigrateAsync(Ct))));
+
+        Assert.Equal([1, 2, 3, 4, 5], applied.SelectMany(a => a).Order());
+        await using var connection = await Temp.Db.OpenAsync(Ct);
+        Assert.Equal(["1", "2", "3", "4", "5"], await ReadColumnAsync(connection, "SELECT version FROM schema_migrations ORDER BY version"));
+    }
+
     [Fact]
     public void Constructor_ConnectionStringWithoutHost_SaysWhatIsMissing()
     {
