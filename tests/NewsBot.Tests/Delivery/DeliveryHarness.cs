@@ -133,7 +133,8 @@ public sealed class DeliveryHarness : IDisposable
     {
         await using var connection = await Db.OpenAsync(Ct);
         await using var command = connection.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
+        // An integer column is Int64 on SQLite and Int32 on PostgreSQL (integer); COUNT is Int64 on both.
+        return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose() => _host.Dispose();
