@@ -59,6 +59,21 @@ public sealed class StorageOptionsValidatorTests
         Assert.Contains("NewsBot:Database:Provider 'postgres' is not one of sqlite, postgresql", error);
     }
 
+    [SkippableFact]
+    public async Task Cli_OnPostgresql_MigratesThatDatabaseAndWritesNoSqliteFile()
+    {
+        using var host = TestHost.Create(Db.PostgresqlProvider);
+
+        var (exitCode, _, error) = await host.RunCliAsync("subscribers", "add", "--email", "reader@example.org");
+
+        Assert.True(exitCode == 0, error);
+        using var db = new Db(Db.PostgresqlProvider, host.Configuration["NewsBot:Database:ConnectionString"]!);
+        await using var connection = await db.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand("SELECT address FROM subscriber_channels");
+        Assert.Equal("reader@example.org", await command.ExecuteScalarAsync(CancellationToken.None));
+        Assert.False(File.Exists(Path.Combine(host.DataDirectory, "newsbot.db")));
+    }
+
     private static StorageOptions Options(string provider, string? connectionString) =>
         new() { Database = new DatabaseOptions { Provider = provider, ConnectionString = connectionString } };
 }
