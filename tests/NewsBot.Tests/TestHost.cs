@@ -13,6 +13,8 @@ namespace NewsBot.Tests;
 /// </summary>
 public sealed class TestHost : IDisposable
 {
+    private string? _postgresql;
+
     private TestHost(string dataDirectory, Dictionary<string, string?> configuration)
     {
         DataDirectory = dataDirectory;
@@ -34,6 +36,23 @@ public sealed class TestHost : IDisposable
         }
 
         return new TestHost(dataDirectory, configuration);
+    }
+
+    /// <summary>
+    /// As <see cref="Create(ValueTuple{string, string}[])"/>, with the database on <paramref name="provider"/>: for
+    /// postgresql a fresh database (see <see cref="Storage.TestPostgres"/>), dropped on dispose.
+    /// </summary>
+    public static TestHost Create(string provider, params (string Key, string? Value)[] settings)
+    {
+        var host = Create(settings);
+        if (provider == Db.PostgresqlProvider)
+        {
+            host._postgresql = Storage.TestPostgres.CreateDatabase();
+            host.Configuration["NewsBot:Database:Provider"] = Db.PostgresqlProvider;
+            host.Configuration["NewsBot:Database:ConnectionString"] = host._postgresql;
+        }
+
+        return host;
     }
 
     /// <summary>A new service provider over the same data directory, as after a restart.</summary>
@@ -81,6 +100,11 @@ public sealed class TestHost : IDisposable
 
     public void Dispose()
     {
+        if (_postgresql is not null)
+        {
+            Storage.TestPostgres.DropDatabase(_postgresql);
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -26,6 +26,23 @@ public static class TestPaths
         return path;
     }
 
+    /// <summary>
+    /// The connection string of the PostgreSQL server for the store tests (<c>NEWSBOT_TEST_POSTGRES</c>, set by
+    /// <c>.ci/postgres start</c>), or a skip (a failure under CI) when it is not set.
+    /// </summary>
+    public static string RequirePostgres()
+    {
+        var connectionString = Environment.GetEnvironmentVariable("NEWSBOT_TEST_POSTGRES");
+        var set = !string.IsNullOrWhiteSpace(connectionString);
+        if (!set && IsCi)
+        {
+            throw new InvalidOperationException("CI=true but NEWSBOT_TEST_POSTGRES is not set: .ci/run starts PostgreSQL with .ci/postgres");
+        }
+
+        Skip.IfNot(set, "NEWSBOT_TEST_POSTGRES is not set: run `eval \"$(.ci/postgres start)\"` to test the PostgreSQL provider");
+        return connectionString!;
+    }
+
     public static string Fixture(string relative) => Path.Combine(AppContext.BaseDirectory, "Fixtures", relative);
 
     private static string FindRepoRoot()

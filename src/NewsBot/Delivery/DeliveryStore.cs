@@ -193,12 +193,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(long sendId, long firstId, long lastId, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        await using var command = connection.CreateCommand("""
-            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
-            WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
-              AND NOT EXISTS (SELECT 1 FROM sends WHERE id = @send_id AND paused_at IS NOT NULL)
-            RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
-            """);
+        await using var command = connection.CreateCommand(db.Dialect.ClaimDeliveriesSql);
         command.AddParameter("now", time.GetUtcNow());
         command.AddParameter("send_id", sendId);
         command.AddParameter("first", firstId);
@@ -213,7 +208,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
             }
         }
 
-        // RETURNING gives no order (https://sqlite.org/lang_returning.html §2); send in ledger order.
+        // RETURNING gives no order (https://sqlite.org/lang_returning.html §2, and neither does PostgreSQL); send in ledger order.
         claimed.Sort((a, b) => a.Id.CompareTo(b.Id));
         return claimed;
     }

@@ -49,7 +49,7 @@ public sealed class FeedStateStore(Db db)
                 """);
             command.AddParameter("name", name);
             command.AddParameter("url", url);
-            command.AddParameter("backfilled", false);
+            command.AddParameter("backfilled", 0);
             await command.ExecuteNonQueryAsync(ct);
         }
 
@@ -119,7 +119,7 @@ public sealed class FeedStateStore(Db db)
     /// <summary>The feed's archive (all pages) has been read once; later polls read the first page only.</summary>
     public Task MarkBackfilledAsync(string name, CancellationToken ct)
     {
-        return UpdateAsync(name, "UPDATE feeds SET backfilled = @backfilled WHERE name = @name", ct, ("backfilled", true));
+        return UpdateAsync(name, "UPDATE feeds SET backfilled = @backfilled WHERE name = @name", ct, ("backfilled", 1));
     }
 
     private async Task UpdateAsync(string name, string sql, CancellationToken ct, params (string Name, object? Value)[] parameters)
@@ -152,6 +152,7 @@ public sealed class FeedStateStore(Db db)
             LastPolledAt: reader.GetNullableTimestamp(8),
             LastSuccessAt: reader.GetNullableTimestamp(9),
             NextAttemptAt: reader.GetNullableTimestamp(10),
-            Backfilled: reader.GetBoolean(11));
+            // A 0/1 integer on every provider (SqlDialect): PostgreSQL reads no integer as a boolean.
+            Backfilled: reader.GetInt32(11) != 0);
     }
 }

@@ -2,6 +2,8 @@ using System.Data.Common;
 
 using Microsoft.Data.Sqlite;
 
+using Npgsql;
+
 namespace NewsBot.Storage;
 
 /// <summary>
@@ -9,20 +11,38 @@ namespace NewsBot.Storage;
 /// (connection type, pragmas, SQL dialect, migration folder) is decided here and in <see cref="SqlDialect"/>;
 /// stores only see <see cref="DbConnection"/>.
 /// </summary>
-public sealed class Db
+public sealed class Db : IAsyncDisposable, IDisposable
 {
+    public const string SqliteProvider = "sqlite";
+
+    public const string PostgresqlProvider = "postgresql";
+
+    private readonly NpgsqlDataSource? _postgresql;
     private bool _directoryCreated;
 
+    /// <exception cref="ArgumentException">Unknown provider, or a connection string the provider cannot read.</exception>
     public Db(string provider, string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Dialect = provider switch
         {
-            "sqlite" => SqlDialect.Sqlite,
+            SqliteProvider => SqlDialect.Sqlite,
+            PostgresqlProvider => SqlDialect.Postgresql,
             _ => throw new ArgumentException(
-                $"Unknown database provider '{provider}'; supported: sqlite.", nameof(provider)),
+                $"Unknown database provider '{provider}'; supported: {SqliteProvider}, {PostgresqlProvider}.", nameof(provider)),
         };
         ConnectionString = connectionString;
+        if (provider == PostgresqlProvider)
+        {
+            if (CheckPostgresqlConnectionString(connectionString) is { } problem)
+            {
+                throw new ArgumentException($"The PostgreSQL connection string {problem}", nameof(connectionString));
+            }
+
+            // One pool per process (https://www.npgsql.org/doc/basic-usage.html#data-source): stores open and close a
+            // connection per call, which the pool turns into a reused physical connection.
+            _postgresql = NpgsqlDataSource.Create(connectionString);
+        }
     }
 
     public SqlDialect Dialect { get; }
@@ -38,11 +58,41 @@ public sealed class Db
             DataSource = Path.GetFullPath(path),
             Mode = SqliteOpenMode.ReadWriteCreate,
         };
-        return new Db("sqlite", builder.ToString());
+        return new Db(SqliteProvider, builder.ToString());
+    }
+
+    /// <summary>What is wrong with a PostgreSQL connection string (a sentence after its name), or null when it is usable.</summary>
+    public static string? CheckPostgresqlConnectionString(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            return $"is not an Npgsql connection string: {e.Message}";
+        }
+
+        return string.IsNullOrWhiteSpace(builder.Host)
+            ? "names no Host: give the PostgreSQL server, such as Host=localhost;Database=newsbot;Username=newsbot"
+            : null;
     }
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
+        if (_postgresql is not null)
+        {
+            try
+            {
+                return await _postgresql.OpenConnectionAsync(ct);
+            }
+            catch (NpgsqlException e)
+            {
+                throw new InvalidOperationException($"Cannot open the {this}: {e.Message}", e);
+            }
+        }
+
         // SQLite creates a missing file but not a missing directory. The journal mode is stored in the database
         // file (https://sqlite.org/wal.html §3.3), so it is set on the first open only, not on every connection.
         var firstOpen = !_directoryCreated;
@@ -79,7 +129,20 @@ public sealed class Db
     }
 
     /// <summary>Provider and location, for error messages; never the whole connection string (it may hold a password).</summary>
-    public override string ToString() => $"{Dialect.Name} database '{new SqliteConnectionStringBuilder(ConnectionString).DataSource}'";
+    public override string ToString()
+    {
+        if (_postgresql is not null)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+            return $"{Dialect.Name} database '{builder.Database ?? builder.Username}' on {builder.Host}:{builder.Port}";
+        }
+
+        return $"{Dialect.Name} database '{new SqliteConnectionStringBuilder(ConnectionString).DataSource}'";
+    }
+
+    public ValueTask DisposeAsync() => _postgresql?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    public void Dispose() => _postgresql?.Dispose();
 
     private static void CreateSqliteDirectory(string connectionString)
     {

@@ -25,6 +25,28 @@ public sealed partial class Migrator(Db db)
     {
         var migrations = LoadMigrations(db.Dialect.Name);
         await using var connection = await db.OpenAsync(ct);
+        if (db.Dialect.LockMigrationsSql is { } lockSql)
+        {
+            await using var lockMigrations = connection.CreateCommand(lockSql);
+            await lockMigrations.ExecuteNonQueryAsync(ct);
+        }
+
+        try
+        {
+            return await MigrateAsync(connection, migrations, ct);
+        }
+        finally
+        {
+            if (db.Dialect.UnlockMigrationsSql is { } unlockSql)
+            {
+                await using var unlock = connection.CreateCommand(unlockSql);
+                await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<int>> MigrateAsync(DbConnection connection, List<Migration> migrations, CancellationToken ct)
+    {
         await using (var create = connection.CreateCommand(CreateVersionTableSql))
         {
             await create.ExecuteNonQueryAsync(ct);

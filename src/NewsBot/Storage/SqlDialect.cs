@@ -5,9 +5,8 @@ namespace NewsBot.Storage;
 
 /// <summary>
 /// The SQL that differs between providers. Everything else the stores run is portable
-/// (<c>INSERT ... ON CONFLICT ... DO NOTHING RETURNING id</c>, <c>@name</c> parameters, ISO-8601 text timestamps).
-/// A PostgreSQL dialect would fill the same slots: a <c>tsvector</c> column and
-/// <c>ts_rank</c> for search, <c>to_char(now() at time zone 'utc', ...)</c> for now.
+/// (<c>INSERT ... ON CONFLICT ... DO NOTHING RETURNING id</c>, <c>@name</c> parameters, ISO-8601 text timestamps,
+/// booleans as 0/1 integers).
 /// </summary>
 public sealed class SqlDialect
 {
@@ -31,7 +30,62 @@ public sealed class SqlDialect
             ORDER BY bm25(posts_fts, 10.0, 4.0, 1.0), rowid DESC
             LIMIT @count
             """,
+        // One statement: SQLite has one writer at a time, so two claims of a range never interleave.
+        ClaimDeliveriesSql = """
+            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
+            WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
+              AND NOT EXISTS (SELECT 1 FROM sends WHERE id = @send_id AND paused_at IS NOT NULL)
+            RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
+            """,
+        QuotesSearchWords = true,
     };
+
+    public static readonly SqlDialect Postgresql = new()
+    {
+        Name = "postgresql",
+        // Same fixed-width text as DbExtensions.FormatTimestamp (https://www.postgresql.org/docs/15/functions-formatting.html).
+        // statement_timestamp, not now(): now() is the transaction's start, SQLite's 'now' the statement's.
+        NowSql = "to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+        // One weighted tsvector per post (https://www.postgresql.org/docs/15/textsearch-features.html#TEXTSEARCH-MANIPULATE-TSVECTOR):
+        // title A, summary B, body C, in the newsbot_search configuration of migration 0001 (stemmed, accents removed).
+        InsertSearchSql = $"INSERT INTO posts_fts (post_id, document) VALUES (@id, {PostgresqlDocument})",
+        ReplaceSearchSql = $"""
+            INSERT INTO posts_fts (post_id, document) VALUES (@id, {PostgresqlDocument})
+            ON CONFLICT (post_id) DO UPDATE SET document = excluded.document
+            """,
+        // plainto_tsquery ANDs the words and knows no operators (https://www.postgresql.org/docs/15/textsearch-controls.html#TEXTSEARCH-PARSING-QUERIES).
+        // ts_rank weights are {D, C, B, A}: body 0.1, summary 0.4, title 1.0, the same 1:4:10 as SQLite's bm25.
+        SearchSql = """
+            SELECT post_id FROM posts_fts, plainto_tsquery('newsbot_search', @query) AS query
+            WHERE document @@ query
+            ORDER BY ts_rank('{0, 0.1, 0.4, 1.0}', document, query) DESC, post_id DESC
+            LIMIT @count
+            """,
+        // SKIP LOCKED (https://www.postgresql.org/docs/15/sql-select.html#SQL-FOR-UPDATE-SHARE): a row another
+        // transaction is claiming is left to it instead of waited for; the state test is re-checked on the row
+        // version locked, so a row claimed and committed meanwhile is not taken again.
+        ClaimDeliveriesSql = """
+            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
+            WHERE id IN (
+                SELECT id FROM deliveries
+                WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
+                  AND NOT EXISTS (SELECT 1 FROM sends WHERE id = @send_id AND paused_at IS NOT NULL)
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
+            """,
+        QuotesSearchWords = false,
+        // Instances starting together would both run CREATE TABLE and the same migration; a session advisory lock
+        // (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS) lets one migrate while the others
+        // wait, then find nothing left to do. The key is arbitrary but fixed: the bytes of "NewsBot".
+        LockMigrationsSql = "SELECT pg_advisory_lock(22066611892678516)",
+        UnlockMigrationsSql = "SELECT pg_advisory_unlock(22066611892678516)",
+    };
+
+    private const string PostgresqlDocument = """
+        setweight(to_tsvector('newsbot_search', @title), 'A')
+        || setweight(to_tsvector('newsbot_search', @summary), 'B')
+        || setweight(to_tsvector('newsbot_search', @body), 'C')
+        """;
 
     private SqlDialect()
     {
@@ -53,10 +107,29 @@ public sealed class SqlDialect
     public required string SearchSql { get; init; }
 
     /// <summary>
+    /// Moves the ledger rows of send <c>@send_id</c> with ids in <c>[@first, @last]</c> that are pending or
+    /// failed-transient to sending (updated at <c>@now</c>), returning id, subscriber_id, channel, address, variant,
+    /// idempotency_key, attempts. Two claims running at once never both get a row.
+    /// </summary>
+    public required string ClaimDeliveriesSql { get; init; }
+
+    /// <summary>
+    /// Run before migrating, on the migrating connection, so that concurrent starts migrate one at a time; null when
+    /// the provider needs none (SQLite: one writer at a time, and one instance per file).
+    /// </summary>
+    public string? LockMigrationsSql { get; init; }
+
+    /// <summary>Undoes <see cref="LockMigrationsSql"/>.</summary>
+    public string? UnlockMigrationsSql { get; init; }
+
+    /// <summary>FTS5 needs each word quoted to take it literally; plainto_tsquery takes the words as they are.</summary>
+    private bool QuotesSearchWords { get; init; }
+
+    /// <summary>
     /// The user's words as a query that matches posts holding all of them, or null when nothing searchable is left.
     /// Operators in the input (<c>AND</c>, <c>OR</c>, <c>NOT</c>, <c>NEAR</c>, <c>*</c>, <c>-</c>, <c>^</c>, quotes,
-    /// parentheses, <c>column:</c>) are never interpreted: each word becomes a quoted FTS5 string
-    /// (https://sqlite.org/fts5.html#fts5_strings).
+    /// parentheses, <c>column:</c>) are never interpreted: for SQLite each word becomes a quoted FTS5 string
+    /// (https://sqlite.org/fts5.html#fts5_strings); for PostgreSQL the words are joined by spaces for plainto_tsquery.
     /// </summary>
     public string? FormatSearchQuery(string words)
     {
@@ -64,6 +137,11 @@ public sealed class SqlDialect
         if (terms.Count == 0)
         {
             return null;
+        }
+
+        if (!QuotesSearchWords)
+        {
+            return string.Join(' ', terms);
         }
 
         var query = new StringBuilder();

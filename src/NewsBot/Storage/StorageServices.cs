@@ -6,12 +6,16 @@ public static class StorageServices
 {
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<StorageOptions>()
-            .BindConfiguration("NewsBot")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.DataDirectory), "NewsBot:DataDirectory is empty: give a folder for the database and outbox")
-            .ValidateOnStart();
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration("NewsBot").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => Db.Sqlite(sp.GetRequiredService<IOptions<StorageOptions>>().Value.DatabasePath));
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return options.Database.Provider == Db.PostgresqlProvider
+                ? new Db(Db.PostgresqlProvider, options.Database.ConnectionString!)
+                : Db.Sqlite(options.DatabasePath);
+        });
         return builder;
     }
 

@@ -1,19 +1,20 @@
 using NewsBot.Delivery;
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 
 namespace NewsBot.Tests.Delivery;
 
-public sealed class AnnounceJobTests : IDisposable
+public abstract class AnnounceJobTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private DeliveryHarness? _harness;
 
     public void Dispose() => _harness?.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task AnnouncePostsAsync_TwiceForTheSamePosts_CreatesOneSendPerPost()
     {
-        var h = _harness = await DeliveryHarness.CreateAsync();
+        var h = _harness = await DeliveryHarness.CreateAsync(provider);
         await h.SeedAsync(
             new NewSubscriber("a@example.org", null, ["nuclear"], Cadence.Instant),
             new NewSubscriber("b@example.org", null, [], Cadence.Daily));
@@ -31,10 +32,10 @@ public sealed class AnnounceJobTests : IDisposable
         Assert.Equal(0, await h.CountAsync($"SELECT total FROM sends WHERE post_id = {second}"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AdminSend_OfAnAnnouncedPost_IsASecondSend()
     {
-        var h = _harness = await DeliveryHarness.CreateAsync();
+        var h = _harness = await DeliveryHarness.CreateAsync(provider);
         await h.SeedAsync(new NewSubscriber("a@example.org", null, [], Cadence.Instant));
         var postId = await h.AddPostAsync("p1", ["nuclear"]);
         var job = ActivatorUtilities.CreateInstance<AnnounceJob>(h.Services, h.Planner);
@@ -47,3 +48,7 @@ public sealed class AnnounceJobTests : IDisposable
         Assert.Equal(2, await h.CountAsync("SELECT COUNT(DISTINCT idempotency_key) FROM deliveries"));
     }
 }
+
+public sealed class AnnounceJobSqliteTests() : AnnounceJobTests(Db.SqliteProvider);
+
+public sealed class AnnounceJobPostgresqlTests() : AnnounceJobTests(Db.PostgresqlProvider);

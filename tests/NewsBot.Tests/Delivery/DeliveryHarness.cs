@@ -49,9 +49,13 @@ public sealed class DeliveryHarness : IDisposable
 
     public DeliveryPlanner Planner => ActivatorUtilities.CreateInstance<DeliveryPlanner>(Services, Jobs);
 
-    public static async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
+    public static Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings) =>
+        CreateAsync(Db.SqliteProvider, settings);
+
+    /// <summary>The harness with its database on <paramref name="provider"/> (see <see cref="TestHost.Create(string, ValueTuple{string, string}[])"/>).</summary>
+    public static async Task<DeliveryHarness> CreateAsync(string provider, params (string Key, string? Value)[] settings)
     {
-        var host = TestHost.Create(settings);
+        var host = TestHost.Create(provider, settings);
         var services = await host.StartAsync();
         await services.GetRequiredService<FeedStateStore>().EnsureAsync("blog", "https://blog.example/feed", Ct);
         return new DeliveryHarness(host, services);
@@ -132,7 +136,8 @@ public sealed class DeliveryHarness : IDisposable
     {
         await using var connection = await Db.OpenAsync(Ct);
         await using var command = connection.CreateCommand(sql);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
+        // An integer column is Int64 on SQLite and Int32 on PostgreSQL (integer); COUNT is Int64 on both.
+        return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void Dispose() => _host.Dispose();

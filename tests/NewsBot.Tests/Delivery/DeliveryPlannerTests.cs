@@ -4,14 +4,14 @@ using NewsBot.Subscribers;
 
 namespace NewsBot.Tests.Delivery;
 
-public sealed class DeliveryPlannerTests : IDisposable
+public abstract class DeliveryPlannerTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private DeliveryHarness? _harness;
 
     public void Dispose() => _harness?.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task DryRun_CountsAudienceByTopicChannelAndCadence_AndWritesNothing()
     {
         var h = await CreateAsync();
@@ -44,7 +44,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.True(instant.Eta > DateTimeOffset.UtcNow.AddMinutes(-1));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task PostSend_WritesOneRowPerRecipientAndOneJobPerChunk()
     {
         var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "4"), ("NewsBot:Delivery:OutboxRatePerSecond", "2"));
@@ -69,7 +69,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.InRange(plan.Eta - before, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Digest_RendersOncePerVariant_AndSkipsRecipientsWithoutPosts()
     {
         var h = await CreateAsync();
@@ -102,7 +102,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.DoesNotContain("ukraine-old", all.Body, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("UTC", "2026-11-28T07:00:00Z", 1, "2026-11-27T00:00:00Z")]
     [InlineData("Asia/Tokyo", "2026-11-28T07:00:00Z", 1, "2026-11-26T15:00:00Z")]
     [InlineData("Asia/Tokyo", "2026-11-28T16:00:00Z", 1, "2026-11-27T15:00:00Z")]
@@ -115,7 +115,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), start);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Digest_WindowsFollowEachSubscribersTimeZone()
     {
         var h = await CreateAsync();
@@ -140,7 +140,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.Equal(1, earlierVariant);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Digest_WithoutPosts_SendsNothingAndFinishes()
     {
         var h = await CreateAsync();
@@ -156,7 +156,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.NotNull((await h.Store.GetSendAsync(plan.SendId!.Value, Ct))!.FinishedAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task PlanAsync_RejectsBadRequestsWithReasons()
     {
         var h = await CreateAsync();
@@ -173,7 +173,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.Contains("Post 999", post.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Resume_OfACutOffPlanning_AddsOnlyTheMissingRows()
     {
         var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "2"));
@@ -201,7 +201,7 @@ public sealed class DeliveryPlannerTests : IDisposable
         Assert.Equal(5, (await h.Store.GetSendAsync(sendId, Ct))!.Total);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ATelegramDigestInParts_IsOneRowPerPart_PartOrderedInTheChunk_NeverSplitAcrossChunks()
     {
         var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "5"), ("NewsBot:Delivery:OutboxRatePerSecond", "1"));
@@ -263,7 +263,11 @@ public sealed class DeliveryPlannerTests : IDisposable
 
     private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
     {
-        _harness = await DeliveryHarness.CreateAsync(settings);
+        _harness = await DeliveryHarness.CreateAsync(provider, settings);
         return _harness;
     }
 }
+
+public sealed class DeliveryPlannerSqliteTests() : DeliveryPlannerTests(Db.SqliteProvider);
+
+public sealed class DeliveryPlannerPostgresqlTests() : DeliveryPlannerTests(Db.PostgresqlProvider);

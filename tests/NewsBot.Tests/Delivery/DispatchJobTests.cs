@@ -1,18 +1,19 @@
 using Hangfire;
 
 using NewsBot.Delivery;
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 
 namespace NewsBot.Tests.Delivery;
 
-public sealed class DispatchJobTests : IDisposable
+public abstract class DispatchJobTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private DeliveryHarness? _harness;
 
     public void Dispose() => _harness?.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task DispatchAsync_SendsEachRowOnce_AndARerunSendsNothing()
     {
         var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "2"));
@@ -39,7 +40,7 @@ public sealed class DispatchJobTests : IDisposable
         Assert.NotNull((await h.Store.GetSendAsync(plan.SendId.Value, Ct))!.FinishedAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CrashMidChunk_ReleaseAndRecovery_SendEachRowExactlyOnce()
     {
         var h = await CreateAsync(("NewsBot:Delivery:ChunkSize", "3"));
@@ -81,7 +82,7 @@ public sealed class DispatchJobTests : IDisposable
         Assert.Equal(3, await h.CountAsync("SELECT COUNT(*) FROM deliveries WHERE attempts = 2"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ASuppressedAddressIsSkippedAtSendTimeWithItsReason()
     {
         var h = await CreateAsync();
@@ -103,7 +104,7 @@ public sealed class DispatchJobTests : IDisposable
         Assert.DoesNotContain(h.OutboxFiles(), f => File.ReadAllText(Path.Combine(h.OutboxDirectory, f)).Contains("complained@example.org", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ChannelException_MarksRowFailedTransient_AndRetryFailedRequeuesOnlyFailedRows()
     {
         var h = await CreateAsync();
@@ -140,7 +141,7 @@ public sealed class DispatchJobTests : IDisposable
         Assert.NotNull((await h.Store.GetSendAsync(sendId, Ct))!.FinishedAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DispatchAsync_PersonalisesLinksPerRecipient()
     {
         var h = await CreateAsync(("NewsBot:Templates:PublicBaseUrl", "https://news.example/"));
@@ -170,7 +171,7 @@ public sealed class DispatchJobTests : IDisposable
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Digest_AfterDispatch_TheNextDigestHasNothingToSend()
     {
         var h = await CreateAsync();
@@ -189,7 +190,7 @@ public sealed class DispatchJobTests : IDisposable
         Assert.NotNull((await h.Store.GetSendAsync(second.SendId!.Value, Ct))!.FinishedAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task StoppedMidChunk_ReleasesTheUnsentRowsToPending()
     {
         var h = await CreateAsync();
@@ -228,7 +229,7 @@ public sealed class DispatchJobTests : IDisposable
 
     private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)
     {
-        _harness = await DeliveryHarness.CreateAsync(settings);
+        _harness = await DeliveryHarness.CreateAsync(provider, settings);
         return _harness;
     }
 
@@ -262,3 +263,7 @@ public sealed class DispatchJobTests : IDisposable
         }
     }
 }
+
+public sealed class DispatchJobSqliteTests() : DispatchJobTests(Db.SqliteProvider);
+
+public sealed class DispatchJobPostgresqlTests() : DispatchJobTests(Db.PostgresqlProvider);

@@ -7,13 +7,14 @@ using MimeKit;
 
 using NewsBot.Delivery;
 using NewsBot.Email;
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Delivery;
 using NewsBot.Tests.Posts;
 
 namespace NewsBot.Tests.Email;
 
-public sealed class BounceProcessorTests : IDisposable
+public abstract class BounceProcessorTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private DeliveryHarness? _harness;
@@ -90,7 +91,7 @@ public sealed class BounceProcessorTests : IDisposable
         Assert.Equal(("netec.test@netecgc.com", null, null), (bounce.Address, bounce.SubscriberId, bounce.Suppressed));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ProcessReportAsync_SoftBounces_SuppressAtTheConfiguredThreshold()
     {
         var (processor, _) = await CreateAsync(("NewsBot:Email:Bounces:SoftBounceThreshold", "2"));
@@ -108,7 +109,7 @@ public sealed class BounceProcessorTests : IDisposable
         Assert.Contains("full@example.org", await SuppressedAsync("full@example.org"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ProcessReportAsync_SoftBouncesOlderThanTheWindow_DoNotCount()
     {
         await CreateAsync();
@@ -129,7 +130,7 @@ public sealed class BounceProcessorTests : IDisposable
         Assert.Equal([false, false, false, true], suppressed);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ProcessReportAsync_VerpAddressOfLedgerRow_SuppressesTheAddressSentTo()
     {
         var (processor, store) = await CreateAsync();
@@ -148,7 +149,7 @@ public sealed class BounceProcessorTests : IDisposable
         Assert.Single(await store.ListRecentAsync(10, "alice@example.org", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ProcessReportAsync_ReturnedMessageIdOfLedgerRow_FindsTheRowWithoutVerp()
     {
         var (processor, _) = await CreateAsync();
@@ -163,7 +164,7 @@ public sealed class BounceProcessorTests : IDisposable
         Assert.Equal(ChannelStatus.Bounced, await EmailStatusAsync(id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ProcessReportAsync_DeliveredNotification_IsNoBounce()
     {
         var (processor, store) = await CreateAsync();
@@ -224,7 +225,7 @@ public sealed class BounceProcessorTests : IDisposable
 
     private async Task<(BounceProcessor Processor, BounceStore Store)> CreateAsync(params (string Key, string? Value)[] settings)
     {
-        _harness = await DeliveryHarness.CreateAsync(settings);
+        _harness = await DeliveryHarness.CreateAsync(provider, settings);
         return (_harness.Services.GetRequiredService<BounceProcessor>(), _harness.Services.GetRequiredService<BounceStore>());
     }
 
@@ -233,3 +234,7 @@ public sealed class BounceProcessorTests : IDisposable
     private async Task<ChannelStatus> EmailStatusAsync(long subscriberId) =>
         (await _harness!.Subscribers.GetAsync(subscriberId, Ct))!.Channels.Single(c => c.Channel == Channels.Email).Status;
 }
+
+public sealed class BounceProcessorSqliteTests() : BounceProcessorTests(Db.SqliteProvider);
+
+public sealed class BounceProcessorPostgresqlTests() : BounceProcessorTests(Db.PostgresqlProvider);

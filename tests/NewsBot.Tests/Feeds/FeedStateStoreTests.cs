@@ -1,18 +1,19 @@
 using NewsBot.Feeds;
+using NewsBot.Storage;
 using NewsBot.Tests.Storage;
 
 namespace NewsBot.Tests.Feeds;
 
-public sealed class FeedStateStoreTests : IDisposable
+public abstract class FeedStateStoreTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly DateTimeOffset At = new(2026, 11, 28, 10, 15, 30, 250, TimeSpan.Zero);
 
-    private readonly TempDatabase _temp = new();
+    private readonly TempDatabase _temp = new(provider);
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task EnsureAsync_NewFeed_StartsWithNoHistory()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -26,7 +27,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.Null(await store.GetAsync("other", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task RecordMethods_RoundTripThroughARestart()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -57,7 +58,7 @@ public sealed class FeedStateStoreTests : IDisposable
             state);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task RecordSuccessAsync_AfterFailures_ResetsThemAndReplacesValidators()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -77,7 +78,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.Equal(At.AddHours(2), state.LastSuccessAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task RecordNotModifiedAsync_KeepsValidatorsAndClearsFailures()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -97,7 +98,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.Equal(At.AddHours(3), state.LastSuccessAt);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task EnsureAsync_SameUrl_KeepsEverything()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -111,7 +112,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.Equal(before, after);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task EnsureAsync_ChangedUrl_ClearsPermanentUrlAndValidators()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -131,7 +132,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.True(state.Backfilled);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ListAsync_ReturnsEveryFeedByName()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -145,7 +146,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.Equal([0, 1], feeds.Select(f => f.FailureCount));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task RecordFailureAsync_UnknownFeed_ThrowsNamingIt()
     {
         var store = new FeedStateStore(await _temp.OpenMigratedAsync());
@@ -156,3 +157,7 @@ public sealed class FeedStateStoreTests : IDisposable
         Assert.Contains("'ghost'", error.Message);
     }
 }
+
+public sealed class FeedStateStoreSqliteTests() : FeedStateStoreTests(Db.SqliteProvider);
+
+public sealed class FeedStateStorePostgresqlTests() : FeedStateStoreTests(Db.PostgresqlProvider);

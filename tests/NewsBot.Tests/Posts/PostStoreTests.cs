@@ -5,17 +5,17 @@ using NewsBot.Tests.Storage;
 
 namespace NewsBot.Tests.Posts;
 
-public sealed class PostStoreTests : IDisposable
+public abstract class PostStoreTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDatabase _temp = new();
+    private readonly TempDatabase _temp = new(provider);
     private readonly ManualTime _time = new(Start);
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_ReturnsOnlyTheIdsOfNewPosts()
     {
         var store = await CreateStoreAsync("blog");
@@ -32,7 +32,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(3, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_SamePostsAfterRestart_InsertsNothing()
     {
         var store = await CreateStoreAsync("blog");
@@ -48,7 +48,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(3, await restarted.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_SameKeyFromAnotherFeed_IsStoredOnceAndNotEdited()
     {
         var store = await CreateStoreAsync("blog", "planet");
@@ -64,7 +64,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal("From the blog", stored.Title);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_NewContentHash_UpdatesTheRowInPlace()
     {
         var store = await CreateStoreAsync("blog");
@@ -89,7 +89,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Empty(await store.LatestAsync(10, "old", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_NewUpdatedDate_UpdatesTheRowEvenWithTheSameHash()
     {
         var store = await CreateStoreAsync("blog");
@@ -107,7 +107,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(1, again.Unchanged);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_FeedNeverEnsured_ThrowsNamingTheFeed()
     {
         var store = await CreateStoreAsync("blog");
@@ -119,7 +119,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(0, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SaveAsync_TwoFeedsAtOnce_BothCommit()
     {
         var store = await CreateStoreAsync("one", "two");
@@ -134,7 +134,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(400, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task GetAsync_ReadsBackEveryField()
     {
         var store = await CreateStoreAsync("blog");
@@ -172,7 +172,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Null(await store.GetAsync(id + 1000, Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task GetManyAsync_KeepsTheAskedOrderAndSkipsMissingIds()
     {
         var store = await CreateStoreAsync("blog");
@@ -184,7 +184,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Empty(await store.GetManyAsync([], Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task LatestAsync_NewestFirstByPublishedElseFirstSeen()
     {
         var store = await CreateStoreAsync("blog");
@@ -199,7 +199,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(["new", "undated"], top2.Select(p => p.Key));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task LatestAsync_WithTopic_ReturnsOnlyPostsTaggedWithIt()
     {
         var store = await CreateStoreAsync("blog");
@@ -219,7 +219,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(4, (await store.LatestAsync(10, null, Ct)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SearchAsync_RanksTitleMatchAboveBodyMatch()
     {
         var store = await CreateStoreAsync("blog");
@@ -236,7 +236,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal([ids[0], ids[1]], found.Select(p => p.Id));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SearchAsync_StemsWords()
     {
         var store = await CreateStoreAsync("blog");
@@ -252,7 +252,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Equal(["many", "one"], found.Select(p => p.Key).Order());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SearchAsync_NeedsEveryWordAndIgnoresHtmlMarkup()
     {
         var store = await CreateStoreAsync("blog");
@@ -268,7 +268,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Single(await store.SearchAsync("red", 1, Ct));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("\"")]
     [InlineData("*")]
     [InlineData("(")]
@@ -282,7 +282,7 @@ public sealed class PostStoreTests : IDisposable
         Assert.Empty(await store.SearchAsync(words, 10, Ct));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("AND OR", "logic")]
     [InlineData("-xylophone", "music")]
     [InlineData("\"xylophone", "music")]
@@ -347,3 +347,7 @@ public sealed class PostStoreTests : IDisposable
             ContentHash: hash);
     }
 }
+
+public sealed class PostStoreSqliteTests() : PostStoreTests(Db.SqliteProvider);
+
+public sealed class PostStorePostgresqlTests() : PostStoreTests(Db.PostgresqlProvider);

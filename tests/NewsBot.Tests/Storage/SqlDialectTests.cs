@@ -19,6 +19,16 @@ public sealed class SqlDialectTests
     }
 
     [Theory]
+    [InlineData("AND OR", "AND OR")]
+    [InlineData("\"unbalanced (paren", "unbalanced paren")]
+    [InlineData("title:rust NEAR(a b) -x !y & z | w <-> v", "title rust NEAR a b x y z w v")]
+    [InlineData("Überwachung café", "Überwachung café")]
+    public void FormatSearchQuery_Postgresql_KeepsOnlyWordsForPlaintoTsquery(string words, string expected)
+    {
+        Assert.Equal(expected, SqlDialect.Postgresql.FormatSearchQuery(words));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("   ")]
     [InlineData("\"")]
@@ -28,5 +38,6 @@ public sealed class SqlDialectTests
     public void FormatSearchQuery_NothingSearchable_ReturnsNull(string words)
     {
         Assert.Null(SqlDialect.Sqlite.FormatSearchQuery(words));
+        Assert.Null(SqlDialect.Postgresql.FormatSearchQuery(words));
     }
 }

@@ -1,3 +1,4 @@
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Posts;
 using NewsBot.Tests.Storage;
@@ -5,11 +6,11 @@ using NewsBot.Tests.Storage;
 namespace NewsBot.Tests.Subscribers;
 
 /// <summary>The configured Telegram channels become broadcast subscribers, and leave when taken out of the configuration.</summary>
-public sealed class BroadcastSyncTests : IDisposable
+public abstract class BroadcastSyncTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
-    private readonly TempDatabase _temp = new();
+    private readonly TempDatabase _temp = new(provider);
     private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _temp.Dispose();
@@ -27,7 +28,7 @@ public sealed class BroadcastSyncTests : IDisposable
         return recipients;
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ConfiguredChannelsBecomeInstantBroadcastRecipientsOfTheirTopics()
     {
         var store = await CreateStoreAsync();
@@ -47,7 +48,7 @@ public sealed class BroadcastSyncTests : IDisposable
         Assert.False((await store.GetAsync(reader, Ct))!.Broadcast);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ASecondSyncKeepsTheRowsAndDeactivatesAChannelNoLongerConfigured()
     {
         var store = await CreateStoreAsync();
@@ -69,7 +70,7 @@ public sealed class BroadcastSyncTests : IDisposable
         Assert.Equal(2, (await TelegramRecipientsAsync(store, null)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AGroupThatSubscribedItselfIsTakenOverByTheConfigurationAndABlockedChannelIsTriedAgain()
     {
         var store = await CreateStoreAsync();
@@ -87,7 +88,7 @@ public sealed class BroadcastSyncTests : IDisposable
         Assert.Equal(ChannelStatus.Active, Assert.Single((await store.FindByAddressAsync(Channels.Telegram, "@harbour_news", Ct))!.Channels).Status);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("harbour_news", "is not a chat id")]
     [InlineData("@abc", "is not a chat id")]
     [InlineData("@9harbour", "is not a chat id")]
@@ -103,7 +104,7 @@ public sealed class BroadcastSyncTests : IDisposable
         Assert.Equal(0, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AUsernameInAnImportFileIsRefusedOnItsLine()
     {
         var store = await CreateStoreAsync();
@@ -114,3 +115,7 @@ public sealed class BroadcastSyncTests : IDisposable
         Assert.Equal("line 3: telegram '@harbour_news' is a username: a reader's chat is its numeric id (only NewsBot:Telegram:Channels takes @usernames)", Assert.Single(result.Errors));
     }
 }
+
+public sealed class BroadcastSyncSqliteTests() : BroadcastSyncTests(Db.SqliteProvider);
+
+public sealed class BroadcastSyncPostgresqlTests() : BroadcastSyncTests(Db.PostgresqlProvider);

@@ -1,18 +1,19 @@
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Posts;
 using NewsBot.Tests.Storage;
 
 namespace NewsBot.Tests.Subscribers;
 
-public sealed class SubscriberImportTests : IDisposable
+public abstract class SubscriberImportTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
-    private readonly TempDatabase _temp = new();
+    private readonly TempDatabase _temp = new(provider);
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task ImportCsvAsync_Fixture_ImportsGoodRowsAndReportsBadOnesByLine()
     {
         var store = await CreateStoreAsync();
@@ -45,7 +46,7 @@ public sealed class SubscriberImportTests : IDisposable
         Assert.Equal(Cadence.Off, stored[3].Cadence);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ImportCsvAsync_SameFileTwice_ImportsNothingTheSecondTime()
     {
         var store = await CreateStoreAsync();
@@ -59,7 +60,7 @@ public sealed class SubscriberImportTests : IDisposable
         Assert.Equal(2, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ImportCsvAsync_ManyRows_CommitsAcrossBatchesAroundBadRows()
     {
         var store = await CreateStoreAsync();
@@ -76,7 +77,7 @@ public sealed class SubscriberImportTests : IDisposable
         Assert.Equal(2498, await store.CountAsync(Ct));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("email,phone\n", "line 1: unknown column 'phone'; columns: email, telegram, topics, cadence, time_zone, name")]
     [InlineData("name,cadence\n", "line 1: no email and no telegram column")]
     [InlineData("email,Email\n", "line 1: column 'email' appears twice")]
@@ -90,7 +91,7 @@ public sealed class SubscriberImportTests : IDisposable
         Assert.StartsWith(message, error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ImportCsvAsync_MalformedRecords_AreReportedAndTheRestImported()
     {
         var store = await CreateStoreAsync();
@@ -111,3 +112,7 @@ public sealed class SubscriberImportTests : IDisposable
     private async Task<SubscriberStore> CreateStoreAsync() =>
         new(await _temp.OpenMigratedAsync(), new ManualTime(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero)));
 }
+
+public sealed class SubscriberImportSqliteTests() : SubscriberImportTests(Db.SqliteProvider);
+
+public sealed class SubscriberImportPostgresqlTests() : SubscriberImportTests(Db.PostgresqlProvider);

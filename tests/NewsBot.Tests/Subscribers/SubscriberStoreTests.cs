@@ -1,20 +1,21 @@
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Posts;
 using NewsBot.Tests.Storage;
 
 namespace NewsBot.Tests.Subscribers;
 
-public sealed class SubscriberStoreTests : IDisposable
+public abstract class SubscriberStoreTests(string provider) : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDatabase _temp = new();
+    private readonly TempDatabase _temp = new(provider);
     private readonly ManualTime _time = new(Start);
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [SkippableFact]
     public async Task AddAsync_ThenGet_ReturnsTheNormalizedSubscriber()
     {
         var store = await CreateStoreAsync();
@@ -40,7 +41,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal("UTC", (await store.GetAsync(lowerCaseZone, Ct))!.TimeZone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FindByAddressAsync_FindsTheSubscriberOfAnAddressWhateverItsStatus()
     {
         var store = await CreateStoreAsync();
@@ -60,7 +61,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Contains("'abc'", bad.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ListAsync_PagesByIdAfterTheGivenOne()
     {
         var store = await CreateStoreAsync();
@@ -82,7 +83,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(5, await store.CountAsync(Ct));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("bob@", null, "UTC", "email 'bob@' is not an address")]
     [InlineData("Bob <bob@example.com>", null, "UTC", "email 'Bob <bob@example.com>' is not an address")]
     [InlineData("bob@example.com", null, "Mars/Olympus_Mons", "time_zone 'Mars/Olympus_Mons' is not an IANA time zone")]
@@ -101,7 +102,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(0, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AddAsync_AddressOfAnotherSubscriber_IsRefusedAndNothingIsStored()
     {
         var store = await CreateStoreAsync();
@@ -120,7 +121,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal("other@example.com", (await store.GetAsync(added, Ct))!.Channels.Single().Address);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task StreamRecipientsAsync_FiltersByChannelCadenceTopicsAndStatus()
     {
         var store = await CreateStoreAsync();
@@ -153,7 +154,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(["off@example.com", "1005"], off.Select(r => r.Address));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
@@ -191,7 +192,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.All(streamed, r => Assert.True(r.Topics.Count == 0 || r.Topics.SequenceEqual(["sanctions", "trade"])));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task StreamRecipientsAsync_TwentyThousandSeeded_StreamsEveryOne()
     {
         var store = await CreateStoreAsync();
@@ -219,7 +220,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 20_000).Where(i => i % 3 == 0).Sum(i => (i % 4 != 0 ? 1 : 0) + (i % 2 == 0 ? 1 : 0)), nuclear);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SeedAsync_TakenAddress_StopsAndRollsBackItsBatch()
     {
         var store = await CreateStoreAsync();
@@ -232,7 +233,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal(1, await store.CountAsync(Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ChangeChannelStatusAsync_ChangesOnlyFromTheGivenStatuses_OfThatChannel()
     {
         var store = await CreateStoreAsync();
@@ -251,7 +252,7 @@ public sealed class SubscriberStoreTests : IDisposable
             subscriber!.Channels);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SetChannelStatusAsync_UnknownAddress_NamesIt()
     {
         var store = await CreateStoreAsync();
@@ -262,7 +263,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal("email 'nobody@example.com' belongs to no subscriber", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task RekeyAddressAsync_MovesTheChannelAndRefusesATakenOrUnknownAddress()
     {
         var store = await CreateStoreAsync();
@@ -282,7 +283,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal("telegram '-4001' belongs to no subscriber", unknown.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task SetTopicsCadenceAndDigest_ChangeWhatTheStoreReturns()
     {
         var store = await CreateStoreAsync();
@@ -305,7 +306,7 @@ public sealed class SubscriberStoreTests : IDisposable
         Assert.Equal($"subscriber {other + 10} does not exist", missing.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Suppression_IsFoundCaseInsensitivelyAndCanBeLifted()
     {
         var store = await CreateStoreAsync();
@@ -343,3 +344,7 @@ public sealed class SubscriberStoreTests : IDisposable
         return recipients;
     }
 }
+
+public sealed class SubscriberStoreSqliteTests() : SubscriberStoreTests(Db.SqliteProvider);
+
+public sealed class SubscriberStorePostgresqlTests() : SubscriberStoreTests(Db.PostgresqlProvider);
