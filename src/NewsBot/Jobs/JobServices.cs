@@ -15,11 +15,14 @@ public static class JobServices
     /// </summary>
     public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
     {
+        // The storage is this host's own service, not Hangfire's static JobStorage.Current: UseXxxStorage sets that
+        // process-wide, so two hosts in one process (the tests, a CLI verb inside the service) could enqueue into
+        // each other's queue, and the other host's workers would run the job against its own database.
+        builder.Services.AddSingleton<JobStorage>(new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(3) }));
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(3) }));
+            .UseRecommendedSerializerSettings());
         builder.Services.AddHangfireServer(server => server.WorkerCount = Math.Max(2, Environment.ProcessorCount * 2));
         return builder;
     }

@@ -308,8 +308,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// The admin service over the harness's recording planner: resolving the real one would resolve Hangfire's job
-    /// client, which sets the process-wide <c>JobStorage.Current</c> under service tests running in parallel.
+    /// The admin service over the harness's recording planner, whose jobs the test runs itself.
     /// </summary>
     private static AdminService Admin(DeliveryHarness h) => ActivatorUtilities.CreateInstance<AdminService>(h.Services, h.Planner);
 
