@@ -18,7 +18,13 @@ public static class JobServices
         // The storage is this host's own service, not Hangfire's static JobStorage.Current: UseXxxStorage sets that
         // process-wide, so two hosts in one process (the tests, a CLI verb inside the service) could enqueue into
         // each other's queue, and the other host's workers would run the job against its own database.
-        builder.Services.AddSingleton<JobStorage>(new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(3) }));
+        // Made after IGlobalConfiguration, which points Hangfire's (also process-wide) log provider at this host's
+        // loggers: the storage takes its logger when it is constructed.
+        builder.Services.AddSingleton<JobStorage>(sp =>
+        {
+            sp.GetRequiredService<IGlobalConfiguration>();
+            return new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(3) });
+        });
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
