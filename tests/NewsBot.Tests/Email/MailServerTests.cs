@@ -1,8 +1,11 @@
 using MailKit;
 using MailKit.Search;
 
+using Microsoft.Extensions.DependencyInjection;
+
 using MimeKit;
 
+using NewsBot.Delivery;
 using NewsBot.Email;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Delivery;
@@ -54,6 +57,58 @@ public sealed class MailServerTests
         Assert.Equal($"<{verp}>", received.Headers[HeaderId.ReturnPath]);
         Assert.True(VerpAddress.TryParse(received.Headers[HeaderId.ReturnPath], out var back));
         Assert.Equal(new VerpAddress(5, 6), back);
+    }
+
+    [SkippableFact]
+    public async Task DigestThroughTheEmailChannelAndPostfix_ReadBackOverImap_HasItsPartsHeadersLinksAndAValidDkimSignature()
+    {
+        var servers = MailServers.Require();
+        using var harness = await DeliveryHarness.CreateAsync(
+            ("NewsBot:Email:From", $"Sample News <news@{servers.Domain}>"),
+            ("NewsBot:Email:Smtp:Host", servers.SmtpHost),
+            ("NewsBot:Email:Smtp:Port", servers.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("NewsBot:Email:Smtp:Security", "None"),
+            ("NewsBot:Email:Dkim:Domain", servers.Domain),
+            ("NewsBot:Email:Dkim:Selector", "nb2026"),
+            ("NewsBot:Email:Dkim:PrivateKeyPath", TestPaths.Fixture("email/dkim-rsa.pem")),
+            ("NewsBot:Email:Verp:Enabled", "true"),
+            ("NewsBot:Email:Verp:LocalPart", "bounces"),
+            ("NewsBot:Templates:PublicBaseUrl", "https://news.example"));
+        await harness.SeedAsync(new NewSubscriber(servers.Reader, null, ["sanctions"], Cadence.Daily));
+        await harness.AddPostAsync("sanctions-1", ["sanctions"], DateTimeOffset.UtcNow.AddHours(-3), "Sanctions widen: <fines> & “€100m”");
+        await harness.AddPostAsync("sanctions-2", ["sanctions"], DateTimeOffset.UtcNow.AddHours(-2), "Tankers wait at the strait");
+        var plan = await harness.Planner.PlanAsync(new SendRequest("digest", null, Cadence.Daily, [Channels.Email], null, false), Ct);
+        var sendId = plan.SendId!.Value;
+
+        Assert.Equal(0, await harness.RunDispatchesAsync());
+
+        var subscriberId = await harness.CountAsync($"SELECT subscriber_id FROM deliveries WHERE send_id = {sendId}");
+        var messageId = $"send.{sendId}.sub.{subscriberId}.email@{servers.Domain}";
+        var received = await servers.WaitForMessageAsync(servers.Reader, SearchQuery.HeaderContains("Message-ID", messageId), DeliveryTimeout, Ct);
+
+        var alternative = Assert.IsType<MultipartAlternative>(received.Body);
+        Assert.Equal(["text/plain", "text/html"], alternative.Select(p => p.ContentType.MimeType));
+        Assert.Contains("Sanctions widen: &lt;fines&gt; &amp; “€100m”", received.HtmlBody);
+        Assert.Contains("Tankers wait at the strait", received.TextBody);
+        Assert.Equal($"news@{servers.Domain}", received.From.Mailboxes.Single().Address);
+        Assert.Equal("List-Unsubscribe=One-Click", received.Headers[HeaderId.ListUnsubscribePost]);
+        var unsubscribe = System.Text.RegularExpressions.Regex.Match(received.Headers[HeaderId.ListUnsubscribe] ?? "", "<(https://news\\.example/unsubscribe\\?t=[^>]+)>");
+        Assert.True(unsubscribe.Success, received.Headers[HeaderId.ListUnsubscribe]);
+        // The header's one-click link is the one the body shows, and it is this subscriber's signed link.
+        Assert.Contains(unsubscribe.Groups[1].Value, received.TextBody);
+        var tokens = harness.Services.GetRequiredService<SubscriptionTokens>();
+        Assert.Equal(TokenProblem.None, tokens.Verify(unsubscribe.Groups[1].Value.Split("?t=")[1], TokenPurpose.Unsubscribe, out var token));
+        Assert.Equal(subscriberId, token!.SubscriberId);
+        // VERP: postfix writes the envelope sender as Return-Path, and it names this ledger row.
+        Assert.True(VerpAddress.TryParse(received.Headers[HeaderId.ReturnPath], out var verp), received.Headers[HeaderId.ReturnPath]);
+        Assert.Equal(new VerpAddress(sendId, subscriberId), verp);
+        // DKIM through NewsBot's own verifier path, with the test key's DNS record, after a real relay's hop.
+        var check = new DkimCheck(
+            new DkimKeyRecords([new(DkimKeyRecords.RecordName("nb2026", servers.Domain), File.ReadAllText(TestPaths.Fixture("email/dkim-rsa.txt")).Trim())]),
+            TimeProvider.System);
+        var result = Assert.Single(await check.VerifyAsync(received, Ct));
+        Assert.True(result.Pass, result.Failure);
+        Assert.Equal((servers.Domain, "nb2026", "rsa-sha256"), (result.Domain, result.Selector, result.Algorithm));
     }
 
     [SkippableFact]
