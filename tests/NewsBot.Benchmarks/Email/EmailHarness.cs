@@ -70,7 +70,7 @@ public static class EmailHarness
             composer.Compose(Message(1), new MimeKit.MailboxAddress("", "reader1@example.org")).WriteTo(sample);
             var size = (int)sample.Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"machine: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load {LoadAverage()}; message {size:N0} bytes; {connections} connections"));
+                $"machine: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load {LoadAverage()}; message {size:N0} bytes; {connections} connections; {(System.Runtime.GCSettings.IsServerGC ? "server GC, as the service runs" : "workstation GC: the service runs server GC, set DOTNET_gcServer=1")}"));
 
             var before = await RunSourceAsync(port, count, connections, size);
             // Warm-up: JIT, the pool's connections.
