@@ -13,33 +13,19 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
     private const long Admin = 42;
     private const long Member = 43;
 
-    private FakeBotApi fake = null!;
-    private ServiceUnderTest service = null!;
+    private BotUnderTest bot = null!;
 
-    public async Task InitializeAsync()
-    {
-        fake = await FakeBotApi.StartAsync();
-        service = await ServiceUnderTest.StartAsync(
-            ("NewsBot:Telegram:BotToken", FakeBotApi.DefaultToken),
-            ("NewsBot:Telegram:ApiBaseUrl", fake.BaseUrl),
-            ("NewsBot:Telegram:PollTimeout", "00:00:01"),
-            ("NewsBot:Telegram:PerChatInterval", "00:00:00.050"));
-        await service.Services.GetRequiredService<FeedRefresher>().RefreshFeedAsync("sample", force: true, null, CancellationToken.None);
-    }
+    public async Task InitializeAsync() => bot = await BotUnderTest.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await service.DisposeAsync();
-        await fake.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await bot.DisposeAsync();
 
     private async Task<FakeBotApi.AcceptedMessage> ReplyToAsync(long chatId, Func<long> send)
     {
-        var before = fake.Messages.Count(m => m.ChatId == chatId);
+        var before = bot.Fake.Messages.Count(m => m.ChatId == chatId);
         send();
         for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(50))
         {
-            var replies = fake.Messages.Where(m => m.ChatId == chatId).ToList();
+            var replies = bot.Fake.Messages.Where(m => m.ChatId == chatId).ToList();
             if (replies.Count > before)
             {
                 return replies[before];
@@ -49,16 +35,16 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
         throw new TimeoutException($"no reply in chat {chatId} within 20 s");
     }
 
-    private Task<Subscriber?> FindAsync(long chatId) => service.Services.GetRequiredService<SubscriberStore>()
+    private Task<Subscriber?> FindAsync(long chatId) => bot.Service.Services.GetRequiredService<SubscriberStore>()
         .FindByAddressAsync(Channels.Telegram, chatId.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
 
     [Fact]
     public async Task AGroupAdminSubscribesTheGroupToATopic()
     {
         const long group = -1002000000001;
-        fake.SetMember(group, Admin, "administrator");
+        bot.Fake.SetMember(group, Admin, "administrator");
 
-        var reply = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Admin, "/subscribe sanctions"));
+        var reply = await ReplyToAsync(group, () => bot.Fake.EnqueueMessage(group, Admin, "/subscribe sanctions"));
 
         Assert.Contains("Subscribed to sanctions", reply.Plain);
         var subscriber = (await FindAsync(group))!;
@@ -71,9 +57,9 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
     public async Task TheGroupsCreatorCountsAsAnAdmin()
     {
         const long group = -4001;
-        fake.SetMember(group, Admin, "creator");
+        bot.Fake.SetMember(group, Admin, "creator");
 
-        var reply = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Admin, "/subscribe all"));
+        var reply = await ReplyToAsync(group, () => bot.Fake.EnqueueMessage(group, Admin, "/subscribe all"));
 
         Assert.Contains("every topic", reply.Plain);
         Assert.Empty((await FindAsync(group))!.Topics);
@@ -83,10 +69,10 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
     public async Task AMemberWhoIsNoAdminIsRefusedAndTheGroupStaysUnsubscribed()
     {
         const long group = -1002000000002;
-        fake.SetMember(group, Admin, "administrator");
+        bot.Fake.SetMember(group, Admin, "administrator");
 
-        var refusal = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Member, "/subscribe sanctions"));
-        var latest = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Member, "/latest 2"));
+        var refusal = await ReplyToAsync(group, () => bot.Fake.EnqueueMessage(group, Member, "/subscribe sanctions"));
+        var latest = await ReplyToAsync(group, () => bot.Fake.EnqueueMessage(group, Member, "/latest 2"));
 
         Assert.Contains("only a chat admin", refusal.Plain);
         Assert.Null(await FindAsync(group));
@@ -99,7 +85,7 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
     {
         const long group = -1002000000003;
 
-        var reply = await ReplyToAsync(group, () => fake.EnqueueAnonymousAdminMessage(group, "/subscribe nuclear"));
+        var reply = await ReplyToAsync(group, () => bot.Fake.EnqueueAnonymousAdminMessage(group, "/subscribe nuclear"));
 
         Assert.Contains("Subscribed to nuclear", reply.Plain);
         Assert.Equal(["nuclear"], (await FindAsync(group))!.Topics);
@@ -109,11 +95,11 @@ public sealed class GroupSubscriptionTests : IAsyncLifetime
     public async Task AGroupConfiguredAsABroadcastChannelKeepsItsConfiguredTopics()
     {
         const long group = -1002000000004;
-        fake.SetMember(group, Admin, "administrator");
-        await service.Services.GetRequiredService<SubscriberStore>().SyncBroadcastsAsync(
+        bot.Fake.SetMember(group, Admin, "administrator");
+        await bot.Service.Services.GetRequiredService<SubscriberStore>().SyncBroadcastsAsync(
             [new BroadcastTarget(group.ToString(System.Globalization.CultureInfo.InvariantCulture), ["sanctions"])], CancellationToken.None);
 
-        var reply = await ReplyToAsync(group, () => fake.EnqueueMessage(group, Admin, "/subscribe nuclear"));
+        var reply = await ReplyToAsync(group, () => bot.Fake.EnqueueMessage(group, Admin, "/subscribe nuclear"));
 
         Assert.Contains("NewsBot:Telegram:Channels", reply.Plain);
         Assert.Equal(["sanctions"], (await FindAsync(group))!.Topics);

@@ -9,33 +9,19 @@ namespace NewsBot.Tests.Telegram;
 /// <summary>The real service with a bot token, long polling the fake Bot API: commands in, replies out.</summary>
 public sealed class TelegramBotTests : IAsyncLifetime
 {
-    private FakeBotApi fake = null!;
-    private ServiceUnderTest service = null!;
+    private BotUnderTest bot = null!;
 
-    public async Task InitializeAsync()
-    {
-        fake = await FakeBotApi.StartAsync();
-        service = await ServiceUnderTest.StartAsync(
-            ("NewsBot:Telegram:BotToken", FakeBotApi.DefaultToken),
-            ("NewsBot:Telegram:ApiBaseUrl", fake.BaseUrl),
-            ("NewsBot:Telegram:PollTimeout", "00:00:01"),
-            ("NewsBot:Telegram:PerChatInterval", "00:00:00.050"));
-        await service.Services.GetRequiredService<FeedRefresher>().RefreshFeedAsync("sample", force: true, null, CancellationToken.None);
-    }
+    public async Task InitializeAsync() => bot = await BotUnderTest.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await service.DisposeAsync();
-        await fake.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await bot.DisposeAsync();
 
     private async Task<FakeBotApi.AcceptedMessage> ReplyToAsync(long chatId, string text)
     {
-        var before = fake.Messages.Count(m => m.ChatId == chatId);
-        fake.EnqueueMessage(chatId, text);
+        var before = bot.Fake.Messages.Count(m => m.ChatId == chatId);
+        bot.Fake.EnqueueMessage(chatId, text);
         for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(50))
         {
-            var replies = fake.Messages.Where(m => m.ChatId == chatId).ToList();
+            var replies = bot.Fake.Messages.Where(m => m.ChatId == chatId).ToList();
             if (replies.Count > before)
             {
                 return replies[before];
@@ -53,18 +39,18 @@ public sealed class TelegramBotTests : IAsyncLifetime
 
         Assert.Equal(3, latest.Text.Split("<a href=", StringSplitOptions.None).Length - 1);
         Assert.Contains("anction", topic.Plain);
-        Assert.NotNull(fake.Commands);
-        Assert.Contains("latest", fake.Commands);
+        Assert.NotNull(bot.Fake.Commands);
+        Assert.Contains("latest", bot.Fake.Commands);
     }
 
     [Fact]
     public async Task StartSubscribesTheChatAndBlockingTheBotMarksItBlocked()
     {
         await ReplyToAsync(777, "/start");
-        var store = service.Services.GetRequiredService<SubscriberStore>();
+        var store = bot.Service.Services.GetRequiredService<SubscriberStore>();
         Assert.Equal(ChannelStatus.Active, Assert.Single((await store.FindByAddressAsync(Channels.Telegram, "777", CancellationToken.None))!.Channels).Status);
 
-        fake.EnqueueUpdate(new JsonObject
+        bot.Fake.EnqueueUpdate(new JsonObject
         {
             ["my_chat_member"] = new JsonObject
             {

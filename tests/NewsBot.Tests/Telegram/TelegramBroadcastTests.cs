@@ -68,24 +68,11 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
         Directory.Delete(feedFolder, recursive: true);
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(50))
-        {
-            if (await condition())
-            {
-                return;
-            }
-        }
-
-        Assert.Fail($"{what} within 30 s");
-    }
-
     [Fact]
     public async Task ANewPostReachesEachChannelOfItsTopicExactlyOnceWithoutPersonalLinks()
     {
         var posts = service.Services.GetRequiredService<PostStore>();
-        await WaitForAsync(async () => await posts.CountAsync(CancellationToken.None) == 2, "the first poll stored the feed's 2 posts");
+        await Eventually.HoldsAsync(async () => await posts.CountAsync(CancellationToken.None) == 2, "the first poll stored the feed's 2 posts");
         var subscribers = service.Services.GetRequiredService<SubscriberStore>();
         await subscribers.AddAsync(new NewSubscriber(null, Reader, ["sanctions"], Cadence.Instant), CancellationToken.None);
 
@@ -93,7 +80,7 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
         File.SetLastWriteTimeUtc(Feed, DateTime.UtcNow.AddMinutes(1));
         var jobs = service.Services.GetRequiredService<IRecurringJobManager>();
         jobs.Trigger("poll-feed:harbour");
-        await WaitForAsync(async () => fake.Messages.Any(m => m.ChatId == Harbour) && fake.Messages.Any(m => m.ChatId == Reader)
+        await Eventually.HoldsAsync(async () => fake.Messages.Any(m => m.ChatId == Harbour) && fake.Messages.Any(m => m.ChatId == Reader)
             && (await subscribers.FindByAddressAsync(Channels.Telegram, LockedOut.ToString(System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None))!
                 .Channels.Single().Status == ChannelStatus.Blocked,
             "the sanctions channel and reader got the post, and the channel that refuses the bot is marked blocked");

@@ -47,24 +47,11 @@ public sealed class TelegramDeliveryTests : IAsyncLifetime
         Directory.Delete(feedFolder, recursive: true);
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(50))
-        {
-            if (await condition())
-            {
-                return;
-            }
-        }
-
-        Assert.Fail($"{what} within 30 s");
-    }
-
     [Fact]
     public async Task NewPostsReachEachSubscriberOfTheirTopicsExactlyOnce()
     {
         var posts = service.Services.GetRequiredService<PostStore>();
-        await WaitForAsync(async () => await posts.CountAsync(CancellationToken.None) == 2, "the first poll stored the feed's 2 posts");
+        await Eventually.HoldsAsync(async () => await posts.CountAsync(CancellationToken.None) == 2, "the first poll stored the feed's 2 posts");
         var subscribers = service.Services.GetRequiredService<SubscriberStore>();
         await subscribers.AddAsync(new NewSubscriber(null, 1001, ["sanctions"], Cadence.Instant), CancellationToken.None);
         await subscribers.AddAsync(new NewSubscriber(null, 1002, ["nuclear"], Cadence.Instant), CancellationToken.None);
@@ -83,7 +70,7 @@ public sealed class TelegramDeliveryTests : IAsyncLifetime
         File.WriteAllText(Feed, File.ReadAllText(Feed).Replace("</feed>", longPost + NewEntry, StringComparison.Ordinal));
         File.SetLastWriteTimeUtc(Feed, DateTime.UtcNow.AddMinutes(1));
         service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
-        await WaitForAsync(() => Task.FromResult(fake.Messages.Count(m => m.ChatId == 1001) == 2 && fake.Messages.Count(m => m.ChatId == 1003) == 2), "the instant subscribers got both posts");
+        await Eventually.HoldsAsync(() => Task.FromResult(fake.Messages.Count(m => m.ChatId == 1001) == 2 && fake.Messages.Count(m => m.ChatId == 1003) == 2), "the instant subscribers got both posts");
         // A second poll of the unchanged feed, and time for any stray duplicate to arrive.
         service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
         await Task.Delay(1500);
