@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 
 using Microsoft.Extensions.Options;
@@ -18,6 +19,9 @@ public static class JobServices
         // The storage is this host's own service, not Hangfire's static JobStorage.Current: UseXxxStorage sets that
         // process-wide, so two hosts in one process (the tests, a CLI verb inside the service) could enqueue into
         // each other's queue, and the other host's workers would run the job against its own database.
+        // Likewise the activator: Hangfire's default registration copies the process-wide JobActivator.Current, which
+        // the last host configured points at its own container, so a job could run with another host's services.
+        builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         // Made after IGlobalConfiguration, which points Hangfire's (also process-wide) log provider at this host's
         // loggers: the storage takes its logger when it is constructed.
         builder.Services.AddSingleton<JobStorage>(sp =>
