@@ -19,27 +19,12 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
     private const long LockedOut = -1007770002222;
     private const long Reader = 1001;
 
-    private const string NewEntry = """
-          <entry>
-            <id>tag:blogger.com,1999:blog-1111222233334444.post-6000</id>
-            <published>2024-07-08T09:00:00.000+09:00</published>
-            <title type='text'>Embargo &lt;Widens&gt; &amp; Tankers Wait 🚢</title>
-            <content type='html'>&lt;p&gt;The embargo now covers refined fuel.&lt;/p&gt;</content>
-            <link rel='alternate' type='text/html' href='https://harbour-watch.example.org/2024/07/embargo.html'/>
-          </entry>
-        </feed>
-        """;
-
-    private readonly string feedFolder = Path.Combine(Path.GetTempPath(), "newsbot-feeds", Guid.NewGuid().ToString("n"));
+    private readonly HarbourFeed feed = new();
     private FakeBotApi fake = null!;
     private ServiceUnderTest service = null!;
 
-    private string Feed => Path.Combine(feedFolder, "feed.xml");
-
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(feedFolder);
-        File.Copy(TestPaths.Fixture("feeds/blogger-page1.xml"), Feed);
         fake = await FakeBotApi.StartAsync();
         fake.AddChannel(Harbour, "harbour_news");
         fake.SetMember(Harbour, fake.BotId, "administrator");
@@ -48,9 +33,7 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
         // The bot was never made an admin here: Telegram refuses its posts with 403.
         fake.AddChannel(LockedOut, "locked_out");
         service = await ServiceUnderTest.StartAsync(
-            ("NewsBot:Feeds:0:Name", "harbour"),
-            ("NewsBot:Feeds:0:Url", Feed),
-            ("NewsBot:Feeds:0:Backfill", "false"),
+            [.. feed.Settings,
             ("NewsBot:Telegram:BotToken", FakeBotApi.DefaultToken),
             ("NewsBot:Telegram:ApiBaseUrl", fake.BaseUrl),
             ("NewsBot:Telegram:PerChatInterval", "00:00:00.050"),
@@ -58,14 +41,14 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
             ("NewsBot:Telegram:Channels:0:Topics:0", "sanctions"),
             ("NewsBot:Telegram:Channels:1:Chat", "@Nuclear_Watch"),
             ("NewsBot:Telegram:Channels:1:Topics:0", "nuclear"),
-            ("NewsBot:Telegram:Channels:2:Chat", LockedOut.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            ("NewsBot:Telegram:Channels:2:Chat", LockedOut.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
     }
 
     public async Task DisposeAsync()
     {
         await service.DisposeAsync();
         await fake.DisposeAsync();
-        Directory.Delete(feedFolder, recursive: true);
+        feed.Dispose();
     }
 
     [Fact]
@@ -76,8 +59,7 @@ public sealed class TelegramBroadcastTests : IAsyncLifetime
         var subscribers = service.Services.GetRequiredService<SubscriberStore>();
         await subscribers.AddAsync(new NewSubscriber(null, Reader, ["sanctions"], Cadence.Instant), CancellationToken.None);
 
-        File.WriteAllText(Feed, File.ReadAllText(Feed).Replace("</feed>", NewEntry, StringComparison.Ordinal));
-        File.SetLastWriteTimeUtc(Feed, DateTime.UtcNow.AddMinutes(1));
+        feed.Publish(HarbourFeed.EmbargoEntry);
         var jobs = service.Services.GetRequiredService<IRecurringJobManager>();
         jobs.Trigger("poll-feed:harbour");
         await Eventually.HoldsAsync(async () => fake.Messages.Any(m => m.ChatId == Harbour) && fake.Messages.Any(m => m.ChatId == Reader)

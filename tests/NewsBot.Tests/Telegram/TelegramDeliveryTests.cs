@@ -9,42 +9,25 @@ namespace NewsBot.Tests.Telegram;
 /// <summary>Ingestion to Telegram through the real service: a new post reaches each subscriber of its topics once.</summary>
 public sealed class TelegramDeliveryTests : IAsyncLifetime
 {
-    private const string NewEntry = """
-          <entry>
-            <id>tag:blogger.com,1999:blog-1111222233334444.post-6000</id>
-            <published>2024-07-08T09:00:00.000+09:00</published>
-            <title type='text'>Embargo &lt;Widens&gt; &amp; Tankers Wait 🚢</title>
-            <content type='html'>&lt;p&gt;The embargo now covers refined fuel.&lt;/p&gt;</content>
-            <link rel='alternate' type='text/html' href='https://harbour-watch.example.org/2024/07/embargo.html'/>
-          </entry>
-        </feed>
-        """;
-
-    private readonly string feedFolder = Path.Combine(Path.GetTempPath(), "newsbot-feeds", Guid.NewGuid().ToString("n"));
+    private readonly HarbourFeed feed = new();
     private FakeBotApi fake = null!;
     private ServiceUnderTest service = null!;
 
-    private string Feed => Path.Combine(feedFolder, "feed.xml");
-
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(feedFolder);
-        File.Copy(TestPaths.Fixture("feeds/blogger-page1.xml"), Feed);
         fake = await FakeBotApi.StartAsync();
         service = await ServiceUnderTest.StartAsync(
-            ("NewsBot:Feeds:0:Name", "harbour"),
-            ("NewsBot:Feeds:0:Url", Feed),
-            ("NewsBot:Feeds:0:Backfill", "false"),
+            [.. feed.Settings,
             ("NewsBot:Telegram:BotToken", FakeBotApi.DefaultToken),
             ("NewsBot:Telegram:ApiBaseUrl", fake.BaseUrl),
-            ("NewsBot:Telegram:PerChatInterval", "00:00:00.050"));
+            ("NewsBot:Telegram:PerChatInterval", "00:00:00.050")]);
     }
 
     public async Task DisposeAsync()
     {
         await service.DisposeAsync();
         await fake.DisposeAsync();
-        Directory.Delete(feedFolder, recursive: true);
+        feed.Dispose();
     }
 
     [Fact]
@@ -67,8 +50,7 @@ public sealed class TelegramDeliveryTests : IAsyncLifetime
                 <content type='html'>&lt;p&gt;{string.Concat(Enumerable.Repeat("Sanctions bite slowly. ", 435))}&lt;/p&gt;</content>
               </entry>
             """;
-        File.WriteAllText(Feed, File.ReadAllText(Feed).Replace("</feed>", longPost + NewEntry, StringComparison.Ordinal));
-        File.SetLastWriteTimeUtc(Feed, DateTime.UtcNow.AddMinutes(1));
+        feed.Publish(longPost + HarbourFeed.EmbargoEntry);
         service.Services.GetRequiredService<IRecurringJobManager>().Trigger("poll-feed:harbour");
         await Eventually.HoldsAsync(() => Task.FromResult(fake.Messages.Count(m => m.ChatId == 1001) == 2 && fake.Messages.Count(m => m.ChatId == 1003) == 2), "the instant subscribers got both posts");
         // A second poll of the unchanged feed, and time for any stray duplicate to arrive.
