@@ -144,8 +144,10 @@ public static class TelegramHarness
             PerChatInterval = TimeSpan.Zero,
             GroupMessagesPerMinute = int.MaxValue,
         };
-        using var channel = new TelegramChannel(Options.Create(options), services.GetRequiredService<SubscriberStore>(), TimeProvider.System,
-            services.GetRequiredService<ILogger<TelegramChannel>>());
+        // The lane's slots are in the database (send_lanes), as in the application.
+        await services.MigrateStorageAsync(CancellationToken.None);
+        using var channel = new TelegramChannel(Options.Create(options), services.GetRequiredService<SubscriberStore>(), services.GetRequiredService<Db>(),
+            TimeProvider.System, services.GetRequiredService<ILogger<TelegramChannel>>());
         try
         {
             return await SendManyAsync(channel, count, TimeSpan.MaxValue, concurrency);
@@ -192,6 +194,7 @@ public static class TelegramHarness
         });
         try
         {
+            await services.MigrateStorageAsync(CancellationToken.None);
             return await SendManyAsync(services.GetServices<IChannel>().Last(c => c.Name == Channels.Telegram), count, duration, concurrency);
         }
         finally
