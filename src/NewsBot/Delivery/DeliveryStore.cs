@@ -209,8 +209,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time, string instanceName,
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(long sendId, long firstId, long lastId, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        // Rounded to the stored milliseconds: a renewal names the claim's rows by this exact value.
-        var until = DbExtensions.ParseTimestamp(DbExtensions.FormatTimestamp(now + leaseDuration));
+        var until = LeaseEnd(now);
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand(db.Dialect.ClaimDeliveriesSql);
         command.AddParameter("now", now);
@@ -241,7 +240,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time, string instanceName,
     /// </summary>
     public async Task<DeliveryLease> RenewLeaseAsync(long sendId, long firstId, long lastId, DateTimeOffset heldUntil, CancellationToken ct)
     {
-        var until = DbExtensions.ParseTimestamp(DbExtensions.FormatTimestamp(time.GetUtcNow() + leaseDuration));
+        var until = LeaseEnd(time.GetUtcNow());
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand("""
             UPDATE deliveries SET lease_until = @until
@@ -508,6 +507,9 @@ public sealed class DeliveryStore(Db db, TimeProvider time, string instanceName,
         command.AddParameter("send_id", sendId);
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
+
+    /// <summary>Rounded to the stored milliseconds: a renewal names a claim's rows by this exact value.</summary>
+    private DateTimeOffset LeaseEnd(DateTimeOffset now) => DbExtensions.ParseTimestamp(DbExtensions.FormatTimestamp(now + leaseDuration));
 
     /// <summary>With <paramref name="claim"/>, only while that claim holds the row (false otherwise); without, any row.</summary>
     private async Task<bool> MarkAsync(long deliveryId, ClaimedDelivery? claim, DeliveryState state, string set, string? detail, CancellationToken ct)
