@@ -79,7 +79,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
 
     private Process StartService(int port)
     {
-        var process = host.StartServiceProcess(port, ("NewsBot__Admin__Token", Token));
+        // The shortest lease: the killed instance's rows are swept back to pending seconds after the restart.
+        var process = host.StartServiceProcess(port, ("NewsBot__Admin__Token", Token), ("NewsBot__Delivery__LeaseDuration", "00:00:05"));
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.WriteLine("stderr: " + e.Data); } };
         process.BeginOutputReadLine();
