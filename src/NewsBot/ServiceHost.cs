@@ -18,6 +18,8 @@ public static class ServiceHost
     /// <summary>Exit code for a start refused by configuration, distinct from a crash (1).</summary>
     public const int ConfigurationError = 2;
 
+    public static readonly TimeSpan DatabaseCheckTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly JsonSerializerOptions HealthJson = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>
@@ -73,20 +75,37 @@ public static class ServiceHost
         return app;
     }
 
-    /// <summary>A real query, not just a connection: a store whose schema is gone or unreadable fails too.</summary>
+    /// <summary>
+    /// A real query, not just a connection: a store whose schema is gone or unreadable fails too. Within
+    /// <see cref="DatabaseCheckTimeout"/>: a server that accepts the connection and never answers must fail the check
+    /// before the load balancer's own timeout. Npgsql does not cancel a connect stuck in its startup handshake, so the
+    /// check stops waiting rather than relying on the token; the abandoned query still closes its connection.
+    /// </summary>
     public static async Task<HealthCheck> CheckDatabaseAsync(Db db, CancellationToken ct)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(DatabaseCheckTimeout);
         try
         {
-            await using var connection = await db.OpenAsync(ct);
-            await using var command = connection.CreateCommand("SELECT max(version) FROM schema_migrations");
-            var version = await command.ExecuteScalarAsync(ct);
-            return new HealthCheck(HealthCheck.Ok) { SchemaVersion = version is null or DBNull ? null : Convert.ToInt64(version, CultureInfo.InvariantCulture) };
+            var version = await QuerySchemaVersionAsync(db, timeout.Token).WaitAsync(DatabaseCheckTimeout, ct);
+            return new HealthCheck(HealthCheck.Ok) { SchemaVersion = version };
+        }
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return new HealthCheck(HealthCheck.Failing) { Error = $"{db} did not answer within {DatabaseCheckTimeout.TotalSeconds:0} s" };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return new HealthCheck(HealthCheck.Failing) { Error = e.Message };
         }
+    }
+
+    private static async Task<long?> QuerySchemaVersionAsync(Db db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("SELECT max(version) FROM schema_migrations");
+        var version = await command.ExecuteScalarAsync(ct);
+        return version is null or DBNull ? null : Convert.ToInt64(version, CultureInfo.InvariantCulture);
     }
 
     /// <summary>The host's own storage (in memory or PostgreSQL): how many job servers it saw beat in the last minute.</summary>

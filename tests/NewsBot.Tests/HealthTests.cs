@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 
 using Hangfire;
@@ -78,6 +79,34 @@ public sealed class HealthTests
         Assert.Contains(database, check.GetProperty("error").GetString());
         Assert.DoesNotContain(Secret, text, StringComparison.Ordinal);
         Assert.Equal("ok", body.GetProperty("checks").GetProperty("jobs").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task CheckDatabase_ClosedPort_FailsNamingTheHostWithoutThePassword()
+    {
+        var port = TestHost.FreePort();
+        using var db = new Db(Db.PostgresqlProvider, $"Host=127.0.0.1;Port={port};Database=newsbot;Username=newsbot;Password={Secret}");
+
+        var check = await ServiceHost.CheckDatabaseAsync(db, CancellationToken.None);
+
+        Assert.Equal(HealthCheck.Failing, check.Status);
+        Assert.Contains($"'newsbot' on 127.0.0.1:{port}", check.Error);
+        Assert.DoesNotContain(Secret, check.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckDatabase_ServerThatNeverAnswers_FailsAfterTheCheckTimeout()
+    {
+        // Accepts the TCP connection (the kernel does, from the backlog) and never sends a byte back.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        using var db = new Db(Db.PostgresqlProvider, $"Host=127.0.0.1;Port={port};Database=newsbot;Username=newsbot;Timeout=60");
+
+        var check = await ServiceHost.CheckDatabaseAsync(db, CancellationToken.None);
+
+        Assert.Equal(HealthCheck.Failing, check.Status);
+        Assert.Equal($"postgresql database 'newsbot' on 127.0.0.1:{port} did not answer within 5 s", check.Error);
     }
 
     [Fact]
