@@ -26,6 +26,7 @@ public partial class Program
     public static WebApplication BuildService(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddForwardedHeaders();
         builder.AddStorage();
         builder.AddTopics();
         builder.AddPosts();
@@ -45,6 +46,8 @@ public partial class Program
         builder.AddSubscriptionPages();
 
         var app = builder.Build();
+        // First: everything after it (rate limit, dashboard, cookies) sees the client, not the proxy.
+        app.UseForwardedHeaders();
         app.MapJobs();
         app.MapHealth();
         app.MapAdminApi();

@@ -67,7 +67,7 @@ public sealed class ServiceTests : IDisposable
         var error = await stderr;
         Assert.Contains("NewsBot:Feeds:0:Url 'ftp://example.org/feed'", error);
         Assert.Contains("NewsBot:Feeds:0:Cron 'sometimes'", error);
-        Assert.False(File.Exists(Path.Combine(host.DataDirectory, "newsbot.db")), "a refused start must not create the store: " + await stdout);
+        Assert.False(host.HasStore(), "a refused start must not create the store: " + await stdout);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class ServiceTests : IDisposable
 
         Assert.Equal(2, service.ExitCode);
         Assert.Contains("post.telegram.sbn(3,28): Error while parsing pipe expression", await stderr);
-        Assert.False(File.Exists(Path.Combine(host.DataDirectory, "newsbot.db")), "a refused start must not create the store: " + await stdout);
+        Assert.False(host.HasStore(), "a refused start must not create the store: " + await stdout);
     }
 
     private static string Snapshot(StringBuilder output)

@@ -25,31 +25,35 @@ public sealed class TestHost : IDisposable
 
     public Dictionary<string, string?> Configuration { get; }
 
-    public static TestHost Create(params (string Key, string? Value)[] settings)
-    {
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "newsbot-tests", Guid.NewGuid().ToString("n"));
-        Directory.CreateDirectory(dataDirectory);
-        var configuration = new Dictionary<string, string?> { ["NewsBot:DataDirectory"] = dataDirectory };
-        foreach (var (key, value) in settings)
-        {
-            configuration[key] = value;
-        }
+    /// <summary>
+    /// The provider of every host that does not pin one: <c>NEWSBOT_TEST_PROVIDER</c> (<c>sqlite</c> when unset, or
+    /// <c>postgresql</c>, a fresh database per host on the server of <see cref="TestPaths.RequirePostgres"/>), so
+    /// .ci/run runs the whole suite once per provider.
+    /// </summary>
+    public static string DefaultProvider { get; } = ReadDefaultProvider();
 
-        return new TestHost(dataDirectory, configuration);
-    }
+    /// <summary>A host on <see cref="DefaultProvider"/>.</summary>
+    public static TestHost Create(params (string Key, string? Value)[] settings) => Create(DefaultProvider, settings);
 
     /// <summary>
-    /// As <see cref="Create(ValueTuple{string, string}[])"/>, with the database on <paramref name="provider"/>: for
-    /// postgresql a fresh database (see <see cref="Storage.TestPostgres"/>), dropped on dispose.
+    /// A host with its database on <paramref name="provider"/>: SQLite in the data directory, or for postgresql a fresh
+    /// database (see <see cref="Storage.TestPostgres"/>), dropped on dispose. <paramref name="settings"/> apply last.
     /// </summary>
     public static TestHost Create(string provider, params (string Key, string? Value)[] settings)
     {
-        var host = Create(settings);
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "newsbot-tests", Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(dataDirectory);
+        var host = new TestHost(dataDirectory, new Dictionary<string, string?> { ["NewsBot:DataDirectory"] = dataDirectory });
         if (provider == Db.PostgresqlProvider)
         {
             host._postgresql = Storage.TestPostgres.CreateDatabase();
             host.Configuration["NewsBot:Database:Provider"] = Db.PostgresqlProvider;
             host.Configuration["NewsBot:Database:ConnectionString"] = host._postgresql;
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            host.Configuration[key] = value;
         }
 
         return host;
@@ -82,6 +86,12 @@ public sealed class TestHost : IDisposable
             WorkingDirectory = DataDirectory,
         };
         start.Environment["NewsBot__DataDirectory"] = DataDirectory;
+        if (_postgresql is not null)
+        {
+            start.Environment["NewsBot__Database__Provider"] = Db.PostgresqlProvider;
+            start.Environment["NewsBot__Database__ConnectionString"] = _postgresql;
+        }
+
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
@@ -96,6 +106,31 @@ public sealed class TestHost : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Whether the store exists: the SQLite file, or any table in the PostgreSQL database.</summary>
+    public bool HasStore()
+    {
+        if (_postgresql is null)
+        {
+            return File.Exists(Path.Combine(DataDirectory, "newsbot.db"));
+        }
+
+        using var connection = new Npgsql.NpgsqlConnection(_postgresql);
+        connection.Open();
+        using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", connection);
+        return (long)count.ExecuteScalar()! > 0;
+    }
+
+    private static string ReadDefaultProvider()
+    {
+        var provider = Environment.GetEnvironmentVariable("NEWSBOT_TEST_PROVIDER");
+        return provider switch
+        {
+            null or "" or Db.SqliteProvider => Db.SqliteProvider,
+            Db.PostgresqlProvider => Db.PostgresqlProvider,
+            _ => throw new InvalidOperationException($"NEWSBOT_TEST_PROVIDER '{provider}' is not one of {Db.SqliteProvider}, {Db.PostgresqlProvider}"),
+        };
     }
 
     public void Dispose()

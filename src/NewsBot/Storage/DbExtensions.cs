@@ -40,9 +40,15 @@ public static class DbExtensions
     /// <summary>Adds <paramref name="name"/> (without the <c>@</c>); null becomes SQL NULL.</summary>
     public static DbParameter AddParameter(this DbCommand command, string name, object? value)
     {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = ToDbValue(value);
+        var parameter = NameParameter(command.CreateParameter(), name, value);
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    /// <summary>As <see cref="AddParameter(DbCommand, string, object?)"/>, for one command of a <see cref="DbBatch"/>.</summary>
+    public static DbParameter AddParameter(this DbBatchCommand command, string name, object? value)
+    {
+        var parameter = NameParameter(command.CreateParameter(), name, value);
         command.Parameters.Add(parameter);
         return parameter;
     }
@@ -66,6 +72,13 @@ public static class DbExtensions
     public static DateTimeOffset? GetNullableTimestamp(this DbDataReader reader, int ordinal)
     {
         return reader.IsDBNull(ordinal) ? null : ParseTimestamp(reader.GetString(ordinal));
+    }
+
+    private static DbParameter NameParameter(DbParameter parameter, string name, object? value)
+    {
+        parameter.ParameterName = name;
+        parameter.Value = ToDbValue(value);
+        return parameter;
     }
 
     private static object ToDbValue(object? value)

@@ -24,9 +24,16 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<ServiceUnderTest> StartAsync(params (string Key, string? Value)[] settings)
+    public static Task<ServiceUnderTest> StartAsync(params (string Key, string? Value)[] settings) =>
+        StartAsync(TestHost.DefaultProvider, settings);
+
+    /// <summary>The service with its database on <paramref name="provider"/> (see <see cref="TestHost.Create(string, ValueTuple{string, string}[])"/>).</summary>
+    public static Task<ServiceUnderTest> StartAsync(string provider, params (string Key, string? Value)[] settings) =>
+        StartAsync(TestHost.Create(provider, settings));
+
+    /// <summary>The service over <paramref name="host"/>'s settings; disposing the service disposes the host.</summary>
+    public static async Task<ServiceUnderTest> StartAsync(TestHost host)
     {
-        var host = TestHost.Create(settings);
         var args = host.Configuration.Select(s => $"--{s.Key}={s.Value}").Append("--urls=http://127.0.0.1:0").ToArray();
         var app = Program.BuildService(args);
         await app.PrepareAsync(CancellationToken.None);

@@ -90,7 +90,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
 
     private static async Task<HttpClient> WaitForServiceAsync(int port, Process service)
     {
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        // The create request plans all 10,000 rows before it answers: seconds on a busy machine, more on PostgreSQL.
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline && !service.HasExited; await Task.Delay(100))
         {

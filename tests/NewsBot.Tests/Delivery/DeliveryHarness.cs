@@ -50,7 +50,7 @@ public sealed class DeliveryHarness : IDisposable
     public DeliveryPlanner Planner => ActivatorUtilities.CreateInstance<DeliveryPlanner>(Services, Jobs);
 
     public static Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings) =>
-        CreateAsync(Db.SqliteProvider, settings);
+        CreateAsync(TestHost.DefaultProvider, settings);
 
     /// <summary>The harness with its database on <paramref name="provider"/> (see <see cref="TestHost.Create(string, ValueTuple{string, string}[])"/>).</summary>
     public static async Task<DeliveryHarness> CreateAsync(string provider, params (string Key, string? Value)[] settings)

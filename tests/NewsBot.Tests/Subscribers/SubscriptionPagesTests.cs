@@ -258,6 +258,59 @@ public sealed class SubscriptionPagesTests
     }
 
     [Fact]
+    public async Task Subscribe_ViaAKnownProxy_IsRateLimitedByTheForwardedClientAddress()
+    {
+        // The test client connects from loopback, the default known proxy, as nginx on the same machine does.
+        await using var site = await StartAsync(("NewsBot:Subscriptions:RateLimit", "2"), ("NewsBot:Subscriptions:RateLimitWindow", "01:00:00"));
+        using var proxy = site.Stranger();
+
+        var first = new List<HttpStatusCode>();
+        for (var i = 1; i <= 3; i++)
+        {
+            first.Add((await PostForwardedAsync(proxy, "203.0.113.7", $"a{i}@example.org")).StatusCode);
+        }
+
+        var second = await PostForwardedAsync(proxy, "203.0.113.8", "b1@example.org");
+        var page = await GetForwardedAsync(proxy, "203.0.113.9", "https");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], first);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        // X-Forwarded-Proto https from the proxy: the CSRF cookie is marked Secure, as on a direct TLS connection.
+        Assert.Contains("secure", page.Headers.GetValues("Set-Cookie").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Subscribe_FromAnUnknownSource_IgnoresItsForwardedHeaders()
+    {
+        // Only 192.0.2.1 is a known proxy: the loopback test client is an ordinary client whose headers are lies.
+        await using var site = await StartAsync(
+            ("NewsBot:Subscriptions:RateLimit", "2"), ("NewsBot:Subscriptions:RateLimitWindow", "01:00:00"), ("NewsBot:Web:KnownProxies:0", "192.0.2.1"));
+        using var client = site.Stranger();
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 1; i <= 3; i++)
+        {
+            answers.Add((await PostForwardedAsync(client, $"203.0.113.{i}", $"c{i}@example.org")).StatusCode);
+        }
+
+        var page = await GetForwardedAsync(client, "203.0.113.9", "https");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], answers);
+        Assert.DoesNotContain("secure", page.Headers.GetValues("Set-Cookie").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task WrongKnownProxy_StopsTheStart_NamingTheKey()
+    {
+        using var host = TestHost.Create(("NewsBot:Web:KnownProxies:0", "127.0.0.1"), ("NewsBot:Web:KnownProxies:1", "proxy.internal"));
+        await using var app = Program.BuildService([.. host.Configuration.Select(s => $"--{s.Key}={s.Value}")]);
+
+        var failures = ServiceHost.ConfigurationFailures((await Record.ExceptionAsync(() => app.PrepareAsync(Ct)))!);
+
+        Assert.Equal(["NewsBot:Web:KnownProxies:1 'proxy.internal' is not an IP address or a network such as 10.0.0.0/24"], failures);
+    }
+
+    [Fact]
     public async Task Honeypot_Filled_AnswersAsUsual_AndDoesNothing()
     {
         await using var site = await StartAsync();
@@ -492,6 +545,21 @@ public sealed class SubscriptionPagesTests
     public void RateLimitPartition_IsTheIPv4Address_OrTheIPv6Slash64(string address, string expected)
     {
         Assert.Equal(expected, SubscriptionPages.ClientKey(IPAddress.Parse(address)));
+    }
+
+    private static async Task<HttpResponseMessage> PostForwardedAsync(HttpClient client, string forwardedFor, string email)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/subscribe") { Content = Form(("email", email)) };
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        return await client.SendAsync(request);
+    }
+
+    private static async Task<HttpResponseMessage> GetForwardedAsync(HttpClient client, string forwardedFor, string forwardedProto)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/subscribe");
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        request.Headers.Add("X-Forwarded-Proto", forwardedProto);
+        return await client.SendAsync(request);
     }
 
     private static async Task<int> CountRecipientsAsync(SubscriptionSite site)
