@@ -4,9 +4,9 @@ using MimeKit;
 
 using NewsBot.Delivery;
 using NewsBot.Email;
-using NewsBot.Tests.Posts;
 using NewsBot.Subscribers;
 using NewsBot.Templates;
+using NewsBot.Tests.Posts;
 
 namespace NewsBot.Tests.Email;
 
