@@ -106,7 +106,8 @@ public sealed class OutboxChannel : IChannel
     private async Task<byte[]> FormatEmailAsync(OutgoingMessage message, MailboxAddress to, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
-        await _composer.Compose(message, to).WriteToAsync(buffer, ct);
+        using var email = _composer.Compose(message, to);
+        await email.WriteToAsync(buffer, ct);
         return buffer.ToArray();
     }
 }
