@@ -19,10 +19,10 @@ public enum TokenProblem { None, Malformed, Forged, WrongPurpose, Expired }
 
 /// <summary>
 /// The signed links of the subscription pages: <c>purpose.subscriber.channel.expires.mac</c>, where mac is
-/// HMAC-SHA256 (RFC 2104) over everything before it with the secret in <c>&lt;DataDirectory&gt;/secret.key</c>,
+/// HMAC-SHA256 (RFC 2104) over everything before it with the secret in the database's <c>secrets</c> table,
 /// truncated to 128 bits (RFC 2104 §5 allows truncation to no less than half the hash; NIST SP 800-107 §5.3.4).
-/// The secret is 32 random bytes made on first use, readable by the owner only; deleting it invalidates every
-/// link in every mail already sent. Tokens hold no address, only the subscriber id, so a forwarded mail reveals
+/// The secret is 32 random bytes made on first use and shared by every instance on the database; losing it
+/// invalidates every link in every mail already sent. Tokens hold no address, only the subscriber id, so a forwarded mail reveals
 /// nothing beyond what its links do.
 /// </summary>
 public sealed class SubscriptionTokens
@@ -33,27 +33,29 @@ public sealed class SubscriptionTokens
     /// </summary>
     public static readonly TimeSpan ConfirmLifetime = TimeSpan.FromHours(48);
 
-    public const string SecretFileName = "secret.key";
+    /// <summary>Where versions before the database-held secret kept it; adopted on first use so their links keep working.</summary>
+    public const string LegacySecretFileName = "secret.key";
 
+    private const string SecretName = "subscription-links";
     private const int SecretLength = 32;
     private const int MacLength = 16;
 
     private readonly Lazy<byte[]> _secret;
     private readonly TimeProvider _time;
 
-    public SubscriptionTokens(IOptions<StorageOptions> storage, TimeProvider time)
-        : this(Path.Combine(storage.Value.DataDirectory, SecretFileName), time)
+    public SubscriptionTokens(Db db, IOptions<StorageOptions> storage, TimeProvider time)
+        : this(db, Path.Combine(storage.Value.DataDirectory, LegacySecretFileName), time)
     {
     }
 
-    public SubscriptionTokens(string secretPath, TimeProvider time)
+    public SubscriptionTokens(Db db, string legacySecretPath, TimeProvider time)
     {
-        SecretPath = Path.GetFullPath(secretPath);
         _time = time;
-        _secret = new Lazy<byte[]>(() => LoadOrCreateSecret(SecretPath));
+        // Create and Verify are synchronous (every link of every message), so the secret is read once per process
+        // and then kept; ASP.NET Core and Hangfire workers have no synchronization context, so this one blocking
+        // read cannot deadlock.
+        _secret = new Lazy<byte[]>(() => LoadOrCreateSecretAsync(db, Path.GetFullPath(legacySecretPath)).GetAwaiter().GetResult());
     }
-
-    public string SecretPath { get; }
 
     /// <summary>
     /// A token for <paramref name="purpose"/>. Preferences and unsubscribe tokens do not expire: they sit in every
@@ -165,43 +167,38 @@ public sealed class SubscriptionTokens
     }
 
     /// <summary>
-    /// Reads the secret, or makes it: written to a temporary file created with mode 600 and renamed into place
-    /// without overwriting, so two processes starting together (the service and a CLI send) agree on one secret.
+    /// Reads the secret, or makes it: the first process to get here inserts it (<c>ON CONFLICT DO NOTHING</c>) and
+    /// every process, this one included, reads back the row that won, so instances starting together agree on one.
+    /// The value inserted is the legacy <c>secret.key</c> when an earlier version made one, else 32 random bytes.
     /// </summary>
-    private static byte[] LoadOrCreateSecret(string path)
+    private static async Task<byte[]> LoadOrCreateSecretAsync(Db db, string legacyPath)
     {
-        if (!File.Exists(path))
+        var candidate = File.Exists(legacyPath) ? File.ReadAllBytes(legacyPath) : RandomNumberGenerator.GetBytes(SecretLength);
+        if (candidate.Length != SecretLength)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(RandomNumberGenerator.GetBytes(SecretLength));
-                stream.Flush(flushToDisk: true);
-            }
-
-            try
-            {
-                File.Move(temp, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                File.Delete(temp);
-            }
+            throw new InvalidOperationException(
+                $"The link-signing secret '{legacyPath}' holds {candidate.Length} bytes, not {SecretLength}: restore it from a backup, "
+                + "or delete it to make a new one (every link in mails already sent then stops working).");
         }
 
-        var secret = File.ReadAllBytes(path);
+        await using var connection = await db.OpenAsync(CancellationToken.None);
+        await using (var insert = connection.CreateCommand(
+            "INSERT INTO secrets (name, value, created_at) VALUES (@name, @value, @now) ON CONFLICT (name) DO NOTHING"))
+        {
+            insert.AddParameter("name", SecretName);
+            insert.AddParameter("value", candidate);
+            insert.AddParameter("now", DateTimeOffset.UtcNow);
+            await insert.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+
+        await using var select = connection.CreateCommand("SELECT value FROM secrets WHERE name = @name");
+        select.AddParameter("name", SecretName);
+        var secret = (byte[])(await select.ExecuteScalarAsync(CancellationToken.None))!;
         if (secret.Length != SecretLength)
         {
             throw new InvalidOperationException(
-                $"The link-signing secret '{path}' holds {secret.Length} bytes, not {SecretLength}: restore it from a backup, "
-                + "or delete it to make a new one (every link in mails already sent then stops working).");
+                $"The link-signing secret '{SecretName}' in the {db}'s secrets table holds {secret.Length} bytes, not {SecretLength}: "
+                + "restore it from a backup, or delete the row to make a new one (every link in mails already sent then stops working).");
         }
 
         return secret;

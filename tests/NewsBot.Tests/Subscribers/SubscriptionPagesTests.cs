@@ -3,6 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
+using Microsoft.Extensions.Options;
+
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 using NewsBot.Tests.Posts;
 
@@ -425,7 +428,7 @@ public sealed class SubscriptionPagesTests
         var activeId = await site.AddActiveAsync("target@example.org");
         var confirm = site.Tokens.Create(TokenPurpose.Confirm, id, Channels.Email);
         // A token from three days ago, signed with this service's own secret: genuine but expired.
-        var past = new SubscriptionTokens(site.Tokens.SecretPath, new ManualTime(DateTimeOffset.UtcNow.AddDays(-3)));
+        var past = new SubscriptionTokens(site.Service.Services.GetRequiredService<Db>(), site.Service.Services.GetRequiredService<IOptions<StorageOptions>>(), new ManualTime(DateTimeOffset.UtcNow.AddDays(-3)));
         var expired = past.Create(TokenPurpose.Confirm, id, Channels.Email);
         var unsubscribe = site.Tokens.Create(TokenPurpose.Unsubscribe, activeId, Channels.Email);
         var parts = unsubscribe.Split('.');

@@ -1,23 +1,38 @@
 using NewsBot.Subscribers;
 using NewsBot.Tests.Posts;
+using NewsBot.Tests.Storage;
 
 namespace NewsBot.Tests.Subscribers;
 
-public sealed class SubscriptionTokensTests : IDisposable
+public sealed class SubscriptionTokensTests : IAsyncLifetime, IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "newsbot-tests", Guid.NewGuid().ToString("n"));
     private readonly ManualTime _time = new(Start);
+    private readonly TempDatabase _database = new(TestHost.DefaultProvider);
+    private readonly TempDatabase _otherDatabase = new(TestHost.DefaultProvider);
 
-    private string SecretPath => Path.Combine(_directory, SubscriptionTokens.SecretFileName);
+    private string LegacySecretPath => Path.Combine(_directory, SubscriptionTokens.LegacySecretFileName);
+
+    public async Task InitializeAsync()
+    {
+        await _database.OpenMigratedAsync();
+        await _otherDatabase.OpenMigratedAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     public void Dispose()
     {
+        _database.Dispose();
+        _otherDatabase.Dispose();
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
         }
     }
+
+    private SubscriptionTokens NewTokens() => new(_database.Open(), LegacySecretPath, _time);
 
     [Theory]
     [InlineData(TokenPurpose.Confirm, "email")]
@@ -25,7 +40,7 @@ public sealed class SubscriptionTokensTests : IDisposable
     [InlineData(TokenPurpose.Unsubscribe, "telegram")]
     public void Verify_AcceptsItsOwnToken_AndReadsItBack(TokenPurpose purpose, string channel)
     {
-        var tokens = new SubscriptionTokens(SecretPath, _time);
+        var tokens = NewTokens();
 
         var token = tokens.Create(purpose, 4711, channel);
         var problem = tokens.Verify(token, purpose, out var verified);
@@ -38,7 +53,7 @@ public sealed class SubscriptionTokensTests : IDisposable
     [Fact]
     public void Confirm_ExpiresAfter48Hours_WhileUnsubscribeAndPreferencesNeverExpire()
     {
-        var tokens = new SubscriptionTokens(SecretPath, _time);
+        var tokens = NewTokens();
         var confirm = tokens.Create(TokenPurpose.Confirm, 1, Channels.Email);
         var unsubscribe = tokens.Create(TokenPurpose.Unsubscribe, 1, Channels.Email);
         var preferences = tokens.Create(TokenPurpose.Preferences, 1, Channels.Email);
@@ -59,7 +74,7 @@ public sealed class SubscriptionTokensTests : IDisposable
     [Fact]
     public void Verify_RefusesAlteredTokens()
     {
-        var tokens = new SubscriptionTokens(SecretPath, _time);
+        var tokens = NewTokens();
         var token = tokens.Create(TokenPurpose.Confirm, 42, Channels.Email);
         var parts = token.Split('.');
         string With(int index, string value)
@@ -91,7 +106,7 @@ public sealed class SubscriptionTokensTests : IDisposable
     [Fact]
     public void Verify_RefusesATokenOfAnotherPurpose()
     {
-        var tokens = new SubscriptionTokens(SecretPath, _time);
+        var tokens = NewTokens();
         var unsubscribe = tokens.Create(TokenPurpose.Unsubscribe, 7, Channels.Email);
 
         Assert.Equal(TokenProblem.WrongPurpose, tokens.Verify(unsubscribe, TokenPurpose.Confirm, out _));
@@ -99,43 +114,53 @@ public sealed class SubscriptionTokensTests : IDisposable
     }
 
     [Fact]
-    public void Secret_IsMadeOnFirstUse_OwnerOnly_AndSharedByLaterInstances()
+    public void Secret_IsMadeOnFirstUse_InTheDatabase_AndSharedByEveryProcessOnIt()
     {
-        var first = new SubscriptionTokens(SecretPath, _time);
-        Assert.False(File.Exists(SecretPath));
-
+        var first = NewTokens();
         var token = first.Create(TokenPurpose.Preferences, 9, Channels.Email);
-        var second = new SubscriptionTokens(SecretPath, _time);
-        var other = new SubscriptionTokens(Path.Combine(_directory, "other", SubscriptionTokens.SecretFileName), _time);
-
-        Assert.Equal(32, new FileInfo(SecretPath).Length);
-        if (!OperatingSystem.IsWindows())
-        {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(SecretPath));
-        }
+        // A second process on the same database (another instance, or the CLI beside the service).
+        var second = NewTokens();
+        var otherInstallation = new SubscriptionTokens(_otherDatabase.Open(), LegacySecretPath, _time);
 
         Assert.Equal(TokenProblem.None, second.Verify(token, TokenPurpose.Preferences, out _));
-        Assert.Equal(TokenProblem.Forged, other.Verify(token, TokenPurpose.Preferences, out _));
-        Assert.Single(Directory.GetFiles(_directory));
+        Assert.Equal(TokenProblem.Forged, otherInstallation.Verify(token, TokenPurpose.Preferences, out _));
+        Assert.False(Directory.Exists(_directory));
+    }
+
+    [Fact]
+    public void Secret_OfAnEarlierVersion_IsAdopted_SoItsLinksKeepWorking()
+    {
+        Directory.CreateDirectory(_directory);
+        File.WriteAllBytes(LegacySecretPath, Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        var upgraded = NewTokens();
+        // Another installation upgraded from the same secret.key signs the same links.
+        var sameKeyElsewhere = new SubscriptionTokens(_otherDatabase.Open(), LegacySecretPath, _time);
+        var withoutTheFile = new SubscriptionTokens(_otherDatabase.Open(), Path.Combine(_directory, "none", "secret.key"), _time);
+
+        var token = upgraded.Create(TokenPurpose.Unsubscribe, 3, Channels.Email);
+
+        Assert.Equal(TokenProblem.None, sameKeyElsewhere.Verify(token, TokenPurpose.Unsubscribe, out _));
+        // Once stored, the database's secret is the one used, file or no file.
+        Assert.Equal(TokenProblem.None, withoutTheFile.Verify(token, TokenPurpose.Unsubscribe, out _));
     }
 
     [Fact]
     public void Secret_OfTheWrongLength_StopsWithTheFileNamed()
     {
         Directory.CreateDirectory(_directory);
-        File.WriteAllBytes(SecretPath, new byte[12]);
-        var tokens = new SubscriptionTokens(SecretPath, _time);
+        File.WriteAllBytes(LegacySecretPath, new byte[12]);
+        var tokens = NewTokens();
 
         var error = Assert.Throws<InvalidOperationException>(() => tokens.Create(TokenPurpose.Unsubscribe, 1, Channels.Email));
 
-        Assert.Contains(SecretPath, error.Message, StringComparison.Ordinal);
+        Assert.Contains(LegacySecretPath, error.Message, StringComparison.Ordinal);
         Assert.Contains("holds 12 bytes, not 32", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void CsrfField_IsBoundToItsCookie()
     {
-        var tokens = new SubscriptionTokens(SecretPath, _time);
+        var tokens = NewTokens();
         var field = tokens.SignCookie("cookie-one-0123456789a");
 
         Assert.True(tokens.VerifyCookie("cookie-one-0123456789a", field));
