@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text.Json;
+using Hangfire;
 
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,11 +19,13 @@ namespace NewsBot.Benchmarks.Delivery;
 
 /// <summary>
 /// <c>-- instances [recipients] [maxInstances] [connectionString]</c>: one post send to <c>recipients</c> outbox email
-/// subscribers, run by 1, 2, ... <c>maxInstances</c> instances of the built service (child processes) on one
-/// PostgreSQL database (the server of the argument or of <c>NEWSBOT_TEST_POSTGRES</c>; a fresh database, dropped
-/// afterwards). For each count: planning (the admin API's POST, which plans in the request and enqueues dispatch
-/// chunks as it goes) and sending (first to last <c>sent_at</c>) throughput, and the CPU the PostgreSQL server
-/// and the instances used, as a share of the machine, from <c>/proc/&lt;pid&gt;/stat</c>.
+/// subscribers on PostgreSQL (the server of the argument or of <c>NEWSBOT_TEST_POSTGRES</c>; a fresh database,
+/// dropped afterwards). Planning is one instance's work whatever their number (one request, one planner): it is
+/// timed once, here, with the planner the service runs, its dispatch jobs held back. Sending is then timed with
+/// 1, 2, ... <c>maxInstances</c> instances of the built service (child processes): the ledger goes back to pending,
+/// the outbox is emptied, and the dispatch jobs go into the shared Hangfire.PostgreSql queue for the instances to
+/// take. For each: rows per second (enqueue to the send's finish) and the CPU the PostgreSQL server and the instances
+/// used, as a share of the machine, from <c>/proc/&lt;pid&gt;/stat</c>.
 /// </summary>
 public static class InstancesHarness
 {
@@ -45,6 +46,8 @@ public static class InstancesHarness
         await ExecuteAsync(server, $"CREATE DATABASE {database}");
         var connection = new NpgsqlConnectionStringBuilder(server) { Database = database }.ToString();
         var dataDirectory = Path.Combine(Path.GetTempPath(), "newsbot-instances", Guid.NewGuid().ToString("n"));
+        // The instances' working directory and their shared outbox; the PostgreSQL store creates nothing here.
+        Directory.CreateDirectory(dataDirectory);
         try
         {
             var services = CliApp.BuildServices(new Dictionary<string, string?>
@@ -63,15 +66,16 @@ public static class InstancesHarness
                 Enumerable.Range(0, recipients).Select(i => new NewSubscriber($"reader{i}@example.org", null, [], Cadence.Instant)), Ct);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load {LoadAverage()}; seeded {recipients:N0} email subscribers in {clock.Elapsed.TotalSeconds:F1} s"));
-            Console.WriteLine("instances | planning rows/s (s) | sending rows/s (s) | whole send (s) | CPU of 2 cores: postgres / instances | load after");
-            var postgres = await FindPostmasterAsync(connection);
+            var postmaster = await FindPostmasterAsync(connection);
+            var sendId = await PlanAsync(services, postId, recipients, postmaster);
+            Console.WriteLine("instances | sending rows/s | send (s) | first to last sent_at (s) | CPU of the machine: postgres / instances | load after");
             for (var count = 1; count <= maxInstances; count++)
             {
-                await ResetAsync(connection, Path.Combine(dataDirectory, "outbox"));
+                await ResetAsync(connection, sendId, Path.Combine(dataDirectory, "outbox"));
                 var instances = await StartInstancesAsync(count, dataDirectory, connection);
                 try
                 {
-                    await RunSendAsync(count, recipients, postId, instances, services, postgres);
+                    await SendAsync(count, recipients, sendId, instances, services, postmaster);
                 }
                 finally
                 {
@@ -85,7 +89,6 @@ public static class InstancesHarness
                 }
             }
 
-            await ResetAsync(connection, Path.Combine(dataDirectory, "outbox"));
             return 0;
         }
         finally
@@ -99,7 +102,27 @@ public static class InstancesHarness
         }
     }
 
-    private static async Task RunSendAsync(int count, int recipients, long postId, List<(Process Process, HttpClient Http)> instances,
+    /// <summary>Plans the send with the service's planner; its dispatch jobs are counted, not queued.</summary>
+    private static async Task<long> PlanAsync(IServiceProvider services, long postId, int recipients, int? postmaster)
+    {
+        var database = new CpuSampler(() => postmaster is { } pid ? [.. ChildrenOf(pid).Append(pid)] : []);
+        var self = new CpuSampler(() => [Environment.ProcessId]);
+        database.Sample();
+        self.Sample();
+        var jobs = new PlanningHarness.CountingJobClient();
+        var planner = ActivatorUtilities.CreateInstance<DeliveryPlanner>(services, (IBackgroundJobClient)jobs);
+        var clock = Stopwatch.StartNew();
+        var plan = await planner.PlanAsync(new SendRequest("post", postId, Cadence.Instant, [Channels.Email], null, DryRun: false, "benchmark"), Ct);
+        var seconds = clock.Elapsed.TotalSeconds;
+        database.Sample();
+        self.Sample();
+        var machine = seconds * Environment.ProcessorCount * TicksPerSecond;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"planning (one process): {recipients:N0} rows, {jobs.Count:N0} chunks in {seconds:F1} s, {recipients / seconds:N0} rows/s; CPU of the machine: postgres {Share(database, machine, postmaster)}, planner {100 * self.Ticks / machine:F0}%; load {LoadAverage()}"));
+        return plan.SendId!.Value;
+    }
+
+    private static async Task SendAsync(int count, int recipients, long sendId, List<(Process Process, HttpClient Http)> instances,
         IServiceProvider services, int? postmaster)
     {
         var processes = new CpuSampler(() => [.. instances.Select(i => i.Process.Id)]);
@@ -116,17 +139,15 @@ public static class InstancesHarness
         });
 
         var clock = Stopwatch.StartNew();
-        var created = await instances[0].Http.PostAsJsonAsync("/api/admin/sends", new { kind = "post", postId, channels = new[] { Channels.Email } });
-        created.EnsureSuccessStatusCode();
-        var planning = clock.Elapsed.TotalSeconds;
-        var sendId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
+        // The dispatch jobs into the shared queue, as the planner enqueues them; this process runs no job server.
+        await services.GetRequiredService<DeliveryPlanner>().DispatchPendingAsync(sendId, Ct);
         var store = services.GetRequiredService<DeliveryStore>();
         while ((await store.GetSendAsync(sendId, Ct))!.FinishedAt is null)
         {
             await Task.Delay(250);
         }
 
-        var whole = clock.Elapsed.TotalSeconds;
+        var seconds = clock.Elapsed.TotalSeconds;
         await sampling.CancelAsync();
         await sampler;
         processes.Sample();
@@ -138,11 +159,13 @@ public static class InstancesHarness
         }
 
         var (first, last) = await SentRangeAsync(services.GetRequiredService<Db>(), sendId);
-        var sending = (last - first).TotalSeconds;
-        var machine = whole * Environment.ProcessorCount * TicksPerSecond;
+        var machine = seconds * Environment.ProcessorCount * TicksPerSecond;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{count} | {recipients / planning:N0} ({planning:F1}) | {recipients / sending:N0} ({sending:F1}) | {whole:F1} | {(postmaster is null ? "n/a" : $"{100 * database.Ticks / machine:F0}%")} / {100 * processes.Ticks / machine:F0}% | {LoadAverage()}"));
+            $"{count} | {recipients / seconds:N0} | {seconds:F1} | {(last - first).TotalSeconds:F1} | {Share(database, machine, postmaster)} / {100 * processes.Ticks / machine:F0}% | {LoadAverage()}"));
     }
+
+    private static string Share(CpuSampler sampler, double machineTicks, int? postmaster) =>
+        postmaster is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{100 * sampler.Ticks / machineTicks:F0}%");
 
     private static async Task<List<(Process Process, HttpClient Http)>> StartInstancesAsync(int count, string dataDirectory, string connection)
     {
@@ -202,10 +225,14 @@ public static class InstancesHarness
         throw new TimeoutException($"instance {process.Id} did not answer /healthz within 120 s");
     }
 
-    /// <summary>An empty ledger, a fresh Hangfire schema (the instances install it again) and no outbox files.</summary>
-    private static async Task ResetAsync(string connection, string outbox)
+    /// <summary>The send's rows pending again, a fresh Hangfire schema (the instances install it again) and no outbox files.</summary>
+    private static async Task ResetAsync(string connection, long sendId, string outbox)
     {
-        await ExecuteAsync(connection, "TRUNCATE sends CASCADE; DROP SCHEMA IF EXISTS hangfire CASCADE");
+        await ExecuteAsync(connection, $"""
+            UPDATE deliveries SET state = 'pending', attempts = 0, sent_at = NULL WHERE send_id = {sendId};
+            UPDATE sends SET finished_at = NULL WHERE id = {sendId};
+            DROP SCHEMA IF EXISTS hangfire CASCADE
+            """);
         if (Directory.Exists(outbox))
         {
             Directory.Delete(outbox, recursive: true);
