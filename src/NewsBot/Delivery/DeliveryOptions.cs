@@ -20,6 +20,13 @@ public sealed class DeliveryOptions
     /// <summary>Files the outbox writes per second, for the ETA. A real channel gives its own rate (Telegram: its lane's).</summary>
     public double OutboxRatePerSecond { get; set; } = 500;
 
+    /// <summary>
+    /// How long a claimed ledger row stays with the job that claimed it without a renewal. The job renews it every
+    /// third of this while it sends; a row whose lease ran out (its process died) goes back to pending and is sent
+    /// by whichever instance sweeps it first, so a crash delays its rows by about this much.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Every failure names its key.</summary>
     public IEnumerable<string> Validate()
     {
@@ -39,6 +46,12 @@ public sealed class DeliveryOptions
         if (!TimeZoneInfo.TryFindSystemTimeZoneById(TimeZone, out _))
         {
             yield return $"{Section}:TimeZone '{TimeZone}' is not a known IANA time zone (e.g. 'Europe/Berlin', 'UTC')";
+        }
+
+        // A renewal every third of the lease needs a few seconds of room over a database round trip and a pause.
+        if (LeaseDuration < TimeSpan.FromSeconds(5))
+        {
+            yield return $"{Section}:LeaseDuration {LeaseDuration} must be at least 00:00:05";
         }
 
         if (!(OutboxRatePerSecond > 0) || double.IsInfinity(OutboxRatePerSecond))

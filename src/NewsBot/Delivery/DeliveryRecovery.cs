@@ -3,9 +3,10 @@ using Hangfire;
 namespace NewsBot.Delivery;
 
 /// <summary>
-/// At service start: Hangfire.InMemory forgot its queue, the ledger did not. Rows left sending by the process that
-/// died go back to pending, each unfinished send's pending rows get dispatch jobs again, and a send whose planning
-/// was cut off is planned again.
+/// At service start: Hangfire.InMemory forgot its queue, the ledger did not. Rows whose lease ran out (the process
+/// that held them died) go back to pending, each unfinished send's pending rows get dispatch jobs again, and a send
+/// whose planning was cut off is planned again. Rows under a live lease are left to their holder: another instance,
+/// or the CLI sending beside the service; <see cref="LeaseSweeper"/> frees them if that one dies.
 /// </summary>
 public sealed class DeliveryRecovery(
     DeliveryStore store,
@@ -15,10 +16,11 @@ public sealed class DeliveryRecovery(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var released = await store.ReleaseSendingAsync(cancellationToken);
+        // Dispatched below with the rest of their send's pending rows, so not by the release itself.
+        var released = (await store.ReleaseExpiredLeasesAsync(cancellationToken)).Sum(r => r.Range.Count);
         if (released > 0)
         {
-            logger.LogWarning("{Count} deliveries were sending when NewsBot stopped; they are pending again", released);
+            logger.LogWarning("{Count} deliveries were sending under a lease that ran out; they are pending again", released);
         }
 
         foreach (var send in await store.ListUnfinishedSendsAsync(cancellationToken))

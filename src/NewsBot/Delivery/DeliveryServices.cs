@@ -14,7 +14,11 @@ public static class DeliveryServices
     {
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DeliveryOptions>, DeliveryOptionsValidator>();
-        builder.Services.AddSingleton<DeliveryStore>();
+        builder.Services.AddSingleton(sp => new DeliveryStore(
+            sp.GetRequiredService<Db>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value.InstanceName,
+            sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.LeaseDuration));
         builder.Services.TryAddSingleton<SubscriberStore>();
         builder.Services.AddTransient<DeliveryPlanner>();
         builder.Services.AddTransient<DispatchJob>();
@@ -38,6 +42,7 @@ public static class DeliveryServices
     public static IHostApplicationBuilder AddDeliverySchedule(this IHostApplicationBuilder builder)
     {
         builder.Services.AddHostedService<DeliveryRecovery>();
+        builder.Services.AddHostedService<LeaseSweeper>();
         builder.Services.AddHostedService<DigestScheduler>();
         return builder;
     }

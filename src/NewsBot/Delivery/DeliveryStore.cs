@@ -33,8 +33,16 @@ public sealed record SendMessage(string Variant, MessageFormat Format, string Su
 /// <param name="Part">Which message of a variant sent in several (a split Telegram digest), from 1; 0 when it is sent whole.</param>
 public sealed record NewDelivery(long SubscriberId, string Channel, string Address, string Variant, int Part = 0);
 
-/// <summary>A ledger row claimed for sending.</summary>
-public sealed record ClaimedDelivery(long Id, long SubscriberId, string Channel, string Address, string Variant, string IdempotencyKey, int Attempts);
+/// <summary>
+/// A ledger row claimed for sending, leased to this instance until <paramref name="LeaseUntil"/>. The claim is known
+/// by the instance and <paramref name="Attempts"/>: every claim of a row counts an attempt, so a later claim of the
+/// same row, even by the same instance, is another claim.
+/// </summary>
+public sealed record ClaimedDelivery(long Id, long SubscriberId, string Channel, string Address, string Variant, string IdempotencyKey, int Attempts,
+    DateTimeOffset LeaseUntil);
+
+/// <summary>The rows of a chunk a renewal kept, and their new lease end.</summary>
+public sealed record DeliveryLease(DateTimeOffset Until, IReadOnlySet<long> DeliveryIds);
 
 /// <summary>A failed ledger row, for the send report.</summary>
 public sealed record DeliveryError(long Id, long SubscriberId, string Channel, string Address, DeliveryState State, string? Error, int Attempts);
@@ -45,14 +53,22 @@ public sealed record DeliveryRange(long FirstId, long LastId, int Count);
 /// <summary>
 /// The delivery ledger. Each row moves pending -> sending -> sent | failed-* | skipped; only a claim (one UPDATE ...
 /// RETURNING) moves rows to sending, and it takes only pending and failed-transient rows, so a sent row is never
-/// handed out again, whoever runs the job and however often.
+/// handed out again, whoever runs the job and however often. Several processes share one ledger: a claim leases its
+/// rows to <paramref name="instanceName"/> for <paramref name="leaseDuration"/>, the job renews the lease while it
+/// sends, and a row whose lease ran out (its process died) goes back to pending (<see cref="ReleaseExpiredLeasesAsync"/>).
 /// </summary>
-public sealed class DeliveryStore(Db db, TimeProvider time)
+public sealed class DeliveryStore(Db db, TimeProvider time, string instanceName, TimeSpan leaseDuration)
 {
     private const string SendColumns =
         "id, kind, post_id, cadence, channels, topics, dry_run, requested_by, created_at, planned_at, finished_at, total, since, paused_at, pause_reason";
 
     /// <param name="part">The part of a message sent in several (a split Telegram digest), from 1; 0 for a message sent whole.</param>
+    /// <summary>The owner written on the rows this store claims (<c>NewsBot:InstanceName</c>).</summary>
+    public string InstanceName => instanceName;
+
+    /// <summary>How long a claim or a renewal holds its rows (<c>NewsBot:Delivery:LeaseDuration</c>).</summary>
+    public TimeSpan LeaseDuration => leaseDuration;
+
     public static string IdempotencyKey(long sendId, long subscriberId, string channel, int part = 0) =>
         part == 0 ? $"send:{sendId}:sub:{subscriberId}:{channel}" : $"send:{sendId}:sub:{subscriberId}:{channel}:part:{part}";
 
@@ -187,14 +203,18 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
 
     /// <summary>
     /// Moves the rows of <paramref name="sendId"/> with ids in the range that are pending or failed-transient to
-    /// sending, counting an attempt, in one statement: two jobs running the same range never both get a row. A
-    /// paused send gives none.
+    /// sending, counting an attempt and leasing them to this instance, in one statement: two jobs running the same
+    /// range, in one process or several, never both get a row. A paused send gives none.
     /// </summary>
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(long sendId, long firstId, long lastId, CancellationToken ct)
     {
+        var now = time.GetUtcNow();
+        var until = LeaseEnd(now);
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand(db.Dialect.ClaimDeliveriesSql);
-        command.AddParameter("now", time.GetUtcNow());
+        command.AddParameter("now", now);
+        command.AddParameter("owner", instanceName);
+        command.AddParameter("until", until);
         command.AddParameter("send_id", sendId);
         command.AddParameter("first", firstId);
         command.AddParameter("last", lastId);
@@ -204,7 +224,7 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
             while (await reader.ReadAsync(ct))
             {
                 claimed.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetString(4), reader.GetString(5), reader.GetInt32(6)));
+                    reader.GetString(4), reader.GetString(5), reader.GetInt32(6), until));
             }
         }
 
@@ -213,14 +233,60 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         return claimed;
     }
 
+    /// <summary>
+    /// Renews the lease of the rows of the chunk <c>[firstId, lastId]</c> that this instance still holds from the
+    /// claim whose lease ends at <paramref name="heldUntil"/>, in one statement; returns the rows kept. A row
+    /// another instance released (the lease ran out) or re-claimed is not among them.
+    /// </summary>
+    public async Task<DeliveryLease> RenewLeaseAsync(long sendId, long firstId, long lastId, DateTimeOffset heldUntil, CancellationToken ct)
+    {
+        var until = LeaseEnd(time.GetUtcNow());
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("""
+            UPDATE deliveries SET lease_until = @until
+            WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state = 'sending'
+              AND lease_owner = @owner AND lease_until = @held
+            RETURNING id
+            """);
+        command.AddParameter("until", until);
+        command.AddParameter("send_id", sendId);
+        command.AddParameter("first", firstId);
+        command.AddParameter("last", lastId);
+        command.AddParameter("owner", instanceName);
+        command.AddParameter("held", heldUntil);
+        var ids = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return new DeliveryLease(until, ids);
+    }
+
     public Task MarkSentAsync(long deliveryId, CancellationToken ct) =>
-        MarkAsync(deliveryId, DeliveryState.Sent, "last_error = NULL, sent_at = @now", null, ct);
+        MarkAsync(deliveryId, null, DeliveryState.Sent, "last_error = NULL, sent_at = @now", null, ct);
 
     public Task MarkFailedAsync(long deliveryId, bool permanent, string error, CancellationToken ct) =>
-        MarkAsync(deliveryId, permanent ? DeliveryState.FailedPermanent : DeliveryState.FailedTransient, "last_error = @detail", error, ct);
+        MarkAsync(deliveryId, null, permanent ? DeliveryState.FailedPermanent : DeliveryState.FailedTransient, "last_error = @detail", error, ct);
 
     public Task MarkSkippedAsync(long deliveryId, string reason, CancellationToken ct) =>
-        MarkAsync(deliveryId, DeliveryState.Skipped, "skip_reason = @detail", reason, ct);
+        MarkAsync(deliveryId, null, DeliveryState.Skipped, "skip_reason = @detail", reason, ct);
+
+    /// <summary>
+    /// Records the outcome of a claimed row only while this claim holds it; false when it does not (its lease ran
+    /// out and another instance has the row now, whose outcome counts instead).
+    /// </summary>
+    public Task<bool> MarkSentAsync(ClaimedDelivery row, CancellationToken ct) =>
+        MarkAsync(row.Id, row, DeliveryState.Sent, "last_error = NULL, sent_at = @now", null, ct);
+
+    /// <inheritdoc cref="MarkSentAsync(ClaimedDelivery, CancellationToken)"/>
+    public Task<bool> MarkFailedAsync(ClaimedDelivery row, bool permanent, string error, CancellationToken ct) =>
+        MarkAsync(row.Id, row, permanent ? DeliveryState.FailedPermanent : DeliveryState.FailedTransient, "last_error = @detail", error, ct);
+
+    /// <inheritdoc cref="MarkSentAsync(ClaimedDelivery, CancellationToken)"/>
+    public Task<bool> MarkSkippedAsync(ClaimedDelivery row, string reason, CancellationToken ct) =>
+        MarkAsync(row.Id, row, DeliveryState.Skipped, "skip_reason = @detail", reason, ct);
 
     /// <summary>Rows per state of one send; states without rows count 0.</summary>
     public async Task<IReadOnlyDictionary<DeliveryState, int>> CountStatesAsync(long sendId, CancellationToken ct)
@@ -271,32 +337,51 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
     }
 
     /// <summary>
-    /// At start: rows left sending belong to a process that died mid-chunk; they go back to pending. A row sent
-    /// just before the crash is sent again, which is why channels deduplicate on the idempotency key.
+    /// Rows whose lease ran out (the process holding them died, or lost the database for a whole lease) go back to
+    /// pending, in one statement; returns them as the chunks they were claimed in (one per send and lease), to be
+    /// dispatched again. A row sent just before its process died is sent again, which is why channels deduplicate
+    /// on the idempotency key. Two instances sweeping at once never both get a row.
     /// </summary>
-    public async Task<int> ReleaseSendingAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<(long SendId, DeliveryRange Range)>> ReleaseExpiredLeasesAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        await using var command = connection.CreateCommand("""
-            UPDATE deliveries SET state = 'pending', updated_at = @now
-            WHERE send_id IN (SELECT id FROM sends WHERE finished_at IS NULL) AND state = 'sending'
-            """);
+        await using var command = connection.CreateCommand(db.Dialect.ReleaseExpiredLeasesSql);
         command.AddParameter("now", time.GetUtcNow());
-        return await command.ExecuteNonQueryAsync(ct);
+        var claims = new Dictionary<(long SendId, string? Owner, string? Until), List<long>>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var key = (reader.GetInt64(1), reader.GetNullableString(2), reader.GetNullableString(3));
+                if (!claims.TryGetValue(key, out var ids))
+                {
+                    claims[key] = ids = [];
+                }
+
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+
+        return claims.OrderBy(c => c.Key.SendId).ThenBy(c => c.Value.Min())
+            .Select(c => (c.Key.SendId, new DeliveryRange(c.Value.Min(), c.Value.Max(), c.Value.Count))).ToList();
     }
 
-    /// <summary>Claimed rows a stopped job did not get to go back to pending.</summary>
-    public async Task ReleaseAsync(IReadOnlyList<long> deliveryIds, CancellationToken ct)
+    /// <summary>Claimed rows a stopped job did not get to go back to pending, those this claim still holds.</summary>
+    public async Task ReleaseAsync(IReadOnlyList<ClaimedDelivery> rows, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using var release = connection.CreateCommand(
-            "UPDATE deliveries SET state = 'pending', updated_at = @now WHERE id = @id AND state = 'sending'", transaction);
+            "UPDATE deliveries SET state = 'pending', updated_at = @now WHERE id = @id AND state = 'sending' AND lease_owner = @owner AND attempts = @attempts",
+            transaction);
         release.AddParameter("now", time.GetUtcNow());
+        release.AddParameter("owner", instanceName);
         release.AddParameter("id", null);
-        foreach (var id in deliveryIds)
+        release.AddParameter("attempts", null);
+        foreach (var row in rows)
         {
-            release.SetParameter("id", id);
+            release.SetParameter("id", row.Id);
+            release.SetParameter("attempts", row.Attempts);
             await release.ExecuteNonQueryAsync(ct);
         }
 
@@ -423,11 +508,16 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    private async Task MarkAsync(long deliveryId, DeliveryState state, string set, string? detail, CancellationToken ct)
+    /// <summary>Rounded to the stored milliseconds: a renewal names a claim's rows by this exact value.</summary>
+    private DateTimeOffset LeaseEnd(DateTimeOffset now) => DbExtensions.ParseTimestamp(DbExtensions.FormatTimestamp(now + leaseDuration));
+
+    /// <summary>With <paramref name="claim"/>, only while that claim holds the row (false otherwise); without, any row.</summary>
+    private async Task<bool> MarkAsync(long deliveryId, ClaimedDelivery? claim, DeliveryState state, string set, string? detail, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand(
-            $"UPDATE deliveries SET state = @state, updated_at = @now, {set} WHERE id = @id");
+            $"UPDATE deliveries SET state = @state, updated_at = @now, {set} WHERE id = @id"
+            + (claim is null ? "" : " AND state = 'sending' AND lease_owner = @owner AND attempts = @attempts"));
         command.AddParameter("state", StateName(state));
         command.AddParameter("now", time.GetUtcNow());
         command.AddParameter("id", deliveryId);
@@ -436,10 +526,19 @@ public sealed class DeliveryStore(Db db, TimeProvider time)
             command.AddParameter("detail", detail);
         }
 
+        if (claim is not null)
+        {
+            command.AddParameter("owner", instanceName);
+            command.AddParameter("attempts", claim.Attempts);
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        }
+
         if (await command.ExecuteNonQueryAsync(ct) != 1)
         {
             throw new InvalidOperationException($"Delivery {deliveryId} is not in the ledger of the {db}.");
         }
+
+        return true;
     }
 
     private async Task<IReadOnlyList<SendRecord>> ReadSendsAsync(string sql, long? id, CancellationToken ct, string parameter = "id")

@@ -9,7 +9,9 @@ namespace NewsBot.Delivery;
 
 /// <summary>
 /// Sends one chunk of a send's ledger rows. It takes ids, claims the rows it may send (pending or failed-transient),
-/// so a retry or a second run of the same chunk never sends a row that is sent.
+/// so a retry or a second run of the same chunk never sends a row that is sent. The claim is a lease: renewed every
+/// third of <see cref="DeliveryStore.LeaseDuration"/> while the chunk goes out, and a row whose lease is lost, or
+/// would end within a third of the duration, is not sent: another instance may have it by then.
 /// </summary>
 public sealed class DispatchJob(
     DeliveryStore store,
@@ -17,6 +19,7 @@ public sealed class DispatchJob(
     SubscriptionTokens tokens,
     IEnumerable<IChannel> channels,
     IOptions<TemplateOptions> templateOptions,
+    TimeProvider time,
     ILogger<DispatchJob> logger)
 {
     public const string SuppressedReason = "suppressed";
@@ -34,7 +37,7 @@ public sealed class DispatchJob(
         var failed = 0;
         if (rows.Count > 0)
         {
-            failed = await SendRowsAsync(send, rows, ct);
+            failed = await SendRowsAsync(send, firstId, lastId, rows, ct);
         }
 
         if (await store.TryFinishSendAsync(sendId, ct))
@@ -51,7 +54,23 @@ public sealed class DispatchJob(
     }
 
     /// <summary>Returns how many rows failed transiently.</summary>
-    private async Task<int> SendRowsAsync(SendRecord send, IReadOnlyList<ClaimedDelivery> rows, CancellationToken ct)
+    private async Task<int> SendRowsAsync(SendRecord send, long firstId, long lastId, IReadOnlyList<ClaimedDelivery> rows, CancellationToken ct)
+    {
+        var lease = new ChunkLease(rows);
+        using var stopRenewing = new CancellationTokenSource();
+        var renewing = RenewLeaseAsync(send.Id, firstId, lastId, lease, stopRenewing.Token);
+        try
+        {
+            return await SendHeldRowsAsync(send, rows, lease, ct);
+        }
+        finally
+        {
+            await stopRenewing.CancelAsync();
+            await renewing;
+        }
+    }
+
+    private async Task<int> SendHeldRowsAsync(SendRecord send, IReadOnlyList<ClaimedDelivery> rows, ChunkLease lease, CancellationToken ct)
     {
         var messages = (await store.GetMessagesAsync(send.Id, ct))
             .ToDictionary(m => (m.Variant, m.Format), m => RenderedMessage.FromStored(m.Subject, m.Body, m.Format));
@@ -79,13 +98,23 @@ public sealed class DispatchJob(
         var held = new HashSet<(long SubscriberId, string Channel)>();
         var failed = 0;
         var done = 0;
+        var lost = 0;
         try
         {
             foreach (var row in rows)
             {
+                // A third of the lease left is the margin for one send and its mark; less, and the row may be
+                // released and claimed elsewhere while it goes out.
+                if (!lease.Holds(row.Id, time.GetUtcNow() + store.LeaseDuration / 3))
+                {
+                    done++;
+                    lost++;
+                    continue;
+                }
+
                 if (held.Contains((row.SubscriberId, row.Channel)))
                 {
-                    await store.MarkFailedAsync(row.Id, permanent: false, HeldError, CancellationToken.None);
+                    await store.MarkFailedAsync(row, permanent: false, HeldError, CancellationToken.None);
                     done++;
                     failed++;
                     continue;
@@ -101,7 +130,7 @@ public sealed class DispatchJob(
                 failed += result?.Outcome == ChannelOutcome.FailedTransient ? 1 : 0;
                 if (result?.PauseReason is { } reason)
                 {
-                    await PauseAsync(send.Id, reason, rows.Skip(done).Select(r => r.Id).ToList());
+                    await PauseAsync(send.Id, reason, rows.Skip(done).ToList());
                     break;
                 }
             }
@@ -109,11 +138,17 @@ public sealed class DispatchJob(
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // Stopped mid-chunk: the rows not yet sent go back to pending now instead of waiting for a restart.
-            await store.ReleaseAsync(rows.Skip(done).Select(r => r.Id).ToList(), CancellationToken.None);
+            await store.ReleaseAsync(rows.Skip(done).ToList(), CancellationToken.None);
             throw;
         }
         finally
         {
+            if (lost > 0)
+            {
+                logger.LogWarning("Send {SendId}: {Lost} of {Count} claimed deliveries were not sent here: their lease was lost or about to end; another instance sends them",
+                    send.Id, lost, rows.Count);
+            }
+
             // Marked per chunk, as each digest goes out, so a retried chunk marks its subscribers too. The time is
             // the digest's window end, so posts published while it goes out are in the next one.
             if (send.Kind == "digest" && sentTo.Count > 0)
@@ -129,7 +164,7 @@ public sealed class DispatchJob(
     /// The channel cannot go on: the send pauses (no job claims its rows) and the rows this job still holds go back
     /// to pending, to be sent when an admin retries the send.
     /// </summary>
-    private async Task PauseAsync(long sendId, string reason, IReadOnlyList<long> unsent)
+    private async Task PauseAsync(long sendId, string reason, IReadOnlyList<ClaimedDelivery> unsent)
     {
         var none = CancellationToken.None;
         await store.ReleaseAsync(unsent, none);
@@ -149,13 +184,13 @@ public sealed class DispatchJob(
         var none = CancellationToken.None;
         if (suppressed.Contains((row.Channel, row.Address)))
         {
-            await store.MarkSkippedAsync(row.Id, SuppressedReason, none);
+            await store.MarkSkippedAsync(row, SuppressedReason, none);
             return null;
         }
 
         if (!byName.TryGetValue(row.Channel, out var channel))
         {
-            await store.MarkFailedAsync(row.Id, permanent: true, $"no channel '{row.Channel}' is configured", none);
+            await store.MarkFailedAsync(row, permanent: true, $"no channel '{row.Channel}' is configured", none);
             return null;
         }
 
@@ -167,7 +202,7 @@ public sealed class DispatchJob(
         var message = ComposeMessage(row, messages, links);
         if (message is null)
         {
-            await store.MarkFailedAsync(row.Id, permanent: true, $"send {send.Id} has no rendered message '{row.Variant}' for {row.Channel}", none);
+            await store.MarkFailedAsync(row, permanent: true, $"send {send.Id} has no rendered message '{row.Variant}' for {row.Channel}", none);
             return null;
         }
 
@@ -184,20 +219,50 @@ public sealed class DispatchJob(
         switch (result.Outcome)
         {
             case ChannelOutcome.Sent:
-                await store.MarkSentAsync(row.Id, none);
+                if (!await store.MarkSentAsync(row, none))
+                {
+                    logger.LogWarning("Delivery {DeliveryId} of send {SendId} went out after its lease was lost; the instance holding it now may send it again (channels deduplicate on {Key} where they can)",
+                        row.Id, send.Id, row.IdempotencyKey);
+                }
+
                 sentTo.Add(row.SubscriberId);
                 break;
             case ChannelOutcome.FailedPermanent:
-                await store.MarkFailedAsync(row.Id, permanent: true, result.Error ?? "failed", none);
+                await store.MarkFailedAsync(row, permanent: true, result.Error ?? "failed", none);
                 break;
             default:
-                await store.MarkFailedAsync(row.Id, permanent: false, result.Error ?? "failed", none);
+                await store.MarkFailedAsync(row, permanent: false, result.Error ?? "failed", none);
                 logger.LogWarning("Delivery {DeliveryId} of send {SendId} to {Channel} failed (attempt {Attempt}): {Error}",
                     row.Id, send.Id, row.Channel, row.Attempts, result.Error);
                 break;
         }
 
         return result;
+    }
+
+    /// <summary>Every third of the lease until stopped, the rows the job still holds are renewed in one statement.</summary>
+    private async Task RenewLeaseAsync(long sendId, long firstId, long lastId, ChunkLease lease, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(store.LeaseDuration / 3, time, stop);
+                try
+                {
+                    lease.Renew(await store.RenewLeaseAsync(sendId, firstId, lastId, lease.Until, stop));
+                }
+                catch (Exception e) when (!stop.IsCancellationRequested)
+                {
+                    // The next renewal tries again; meanwhile the rows near the end of their lease are not sent.
+                    logger.LogWarning("Renewing the lease of send {SendId} rows {First}-{Last} failed: {Error}", sendId, firstId, lastId, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The chunk is done.
+        }
     }
 
     private static OutgoingMessage? ComposeMessage(ClaimedDelivery row, Dictionary<(string, MessageFormat), RenderedMessage> messages, SubscriberLinks? links)
@@ -226,6 +291,43 @@ public sealed class DispatchJob(
         }
 
         return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, telegram.Subject, telegram.Personalise(links), null, links);
+    }
+}
+
+/// <summary>The rows of one claim a dispatch job still holds, and until when; renewed while the job sends.</summary>
+internal sealed class ChunkLease(IReadOnlyList<ClaimedDelivery> rows)
+{
+    private readonly Lock _gate = new();
+    private IReadOnlySet<long> _held = rows.Select(r => r.Id).ToHashSet();
+    private DateTimeOffset _until = rows[0].LeaseUntil;
+
+    public DateTimeOffset Until
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _until;
+            }
+        }
+    }
+
+    /// <summary>Whether the row is still held, with its lease ending after <paramref name="notBefore"/>.</summary>
+    public bool Holds(long deliveryId, DateTimeOffset notBefore)
+    {
+        lock (_gate)
+        {
+            return _until > notBefore && _held.Contains(deliveryId);
+        }
+    }
+
+    public void Renew(DeliveryLease lease)
+    {
+        lock (_gate)
+        {
+            _held = lease.DeliveryIds;
+            _until = lease.Until;
+        }
     }
 }
 

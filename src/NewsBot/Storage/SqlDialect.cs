@@ -32,11 +32,17 @@ public sealed class SqlDialect
             """,
         // One statement: SQLite has one writer at a time, so two claims of a range never interleave.
         ClaimDeliveriesSql = """
-            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
+            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now, lease_owner = @owner, lease_until = @until
             WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
               AND NOT EXISTS (SELECT 1 FROM sends WHERE id = @send_id AND paused_at IS NOT NULL)
             RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
             """,
+        ReleaseExpiredLeasesSql = """
+            UPDATE deliveries SET state = 'pending', updated_at = @now
+            WHERE state = 'sending' AND lease_until < @now
+            RETURNING id, send_id, lease_owner, lease_until
+            """,
+        GreatestFunction = "max",
         QuotesSearchWords = true,
     };
 
@@ -65,7 +71,7 @@ public sealed class SqlDialect
         // transaction is claiming is left to it instead of waited for; the state test is re-checked on the row
         // version locked, so a row claimed and committed meanwhile is not taken again.
         ClaimDeliveriesSql = """
-            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now
+            UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = @now, lease_owner = @owner, lease_until = @until
             WHERE id IN (
                 SELECT id FROM deliveries
                 WHERE send_id = @send_id AND id BETWEEN @first AND @last AND state IN ('pending', 'failed-transient')
@@ -73,6 +79,16 @@ public sealed class SqlDialect
                 FOR UPDATE SKIP LOCKED)
             RETURNING id, subscriber_id, channel, address, variant, idempotency_key, attempts
             """,
+        // As the claim: a row another sweeper (or a renewing job) has locked is skipped, and the expiry is re-checked
+        // on the locked row version, so a lease renewed meanwhile is not released and no row is released twice.
+        ReleaseExpiredLeasesSql = """
+            UPDATE deliveries SET state = 'pending', updated_at = @now
+            WHERE id IN (
+                SELECT id FROM deliveries WHERE state = 'sending' AND lease_until < @now
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, send_id, lease_owner, lease_until
+            """,
+        GreatestFunction = "GREATEST",
         QuotesSearchWords = false,
         // Instances starting together would both run CREATE TABLE and the same migration; a session advisory lock
         // (https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS) lets one migrate while the others
@@ -109,9 +125,19 @@ public sealed class SqlDialect
     /// <summary>
     /// Moves the ledger rows of send <c>@send_id</c> with ids in <c>[@first, @last]</c> that are pending or
     /// failed-transient to sending (updated at <c>@now</c>), returning id, subscriber_id, channel, address, variant,
-    /// idempotency_key, attempts. Two claims running at once never both get a row.
+    /// idempotency_key, attempts, leased to <c>@owner</c> until <c>@until</c>. Two claims running at once never both
+    /// get a row.
     /// </summary>
     public required string ClaimDeliveriesSql { get; init; }
+
+    /// <summary>
+    /// Moves sending rows whose lease ended before <c>@now</c> back to pending, returning id, send_id, lease_owner,
+    /// lease_until (the lease that ended: the columns are kept). Two sweeps running at once never both get a row.
+    /// </summary>
+    public required string ReleaseExpiredLeasesSql { get; init; }
+
+    /// <summary>The function giving the largest of its arguments: SQLite's multi-argument <c>max</c>, PostgreSQL's <c>GREATEST</c>.</summary>
+    public required string GreatestFunction { get; init; }
 
     /// <summary>
     /// Run before migrating, on the migrating connection, so that concurrent starts migrate one at a time; null when

@@ -12,6 +12,13 @@ public sealed class StorageOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>
+    /// <c>NewsBot:InstanceName</c>: this process among those sharing the database, written as the owner of the ledger
+    /// rows it leases. The default, machine name and process id, differs between processes; set it to find an
+    /// instance's rows by a name of your own.
+    /// </summary>
+    public string InstanceName { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, "newsbot.db"));
 }
 
@@ -36,6 +43,11 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             errors.Add("NewsBot:DataDirectory is empty: give a folder for the database and outbox");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.InstanceName) || options.InstanceName.Length > 200)
+        {
+            errors.Add($"NewsBot:InstanceName '{options.InstanceName}' must be 1 to 200 characters: it names this process on the ledger rows it leases");
         }
 
         var database = options.Database;

@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 
 using NewsBot.Delivery;
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 
 using Telegram.Bot;
@@ -34,7 +35,7 @@ public sealed class TelegramChannel : IChannel, IDisposable
     private readonly ILogger<TelegramChannel> _logger;
     private readonly ConcurrentDictionary<string, long> _usernameIds = new(StringComparer.Ordinal);
 
-    public TelegramChannel(IOptions<TelegramOptions> options, SubscriberStore subscribers, TimeProvider time, ILogger<TelegramChannel> logger)
+    public TelegramChannel(IOptions<TelegramOptions> options, SubscriberStore subscribers, Db db, TimeProvider time, ILogger<TelegramChannel> logger)
     {
         var settings = options.Value;
         if (!settings.Enabled)
@@ -46,7 +47,10 @@ public sealed class TelegramChannel : IChannel, IDisposable
         // Telegram.Bot waits out a 429 by itself by default; RetryCount 0 hands every 429 to the lane, which pauses all chats.
         _client = new TelegramBotClient(new TelegramBotClientOptions(settings.BotToken!, settings.ApiBaseUrl) { RetryCount = 0 }, _http);
         _linkPreview = new LinkPreviewOptions { IsDisabled = !settings.LinkPreviews };
-        Lane = new SendLane(time, settings.GlobalMessagesPerSecond, settings.PerChatInterval, settings.GroupMessagesPerMinute);
+        // The lane is the bot's, named by its numeric id (the token's part before the colon, https://core.telegram.org/bots/api#authorizing-your-bot):
+        // every process with this token shares it, and the secret half never reaches the database.
+        Lane = new SendLane(db, time, "telegram:" + settings.BotToken!.Split(':')[0],
+            settings.GlobalMessagesPerSecond, settings.PerChatInterval, settings.GroupMessagesPerMinute);
         _subscribers = subscribers;
         _logger = logger;
     }
@@ -87,7 +91,7 @@ public sealed class TelegramChannel : IChannel, IDisposable
             {
                 // Bot API: "parameters.retry_after: the number of seconds left to wait before the request can be repeated".
                 var retryAfter = TimeSpan.FromSeconds(Math.Max(1, e.Parameters?.RetryAfter ?? 1));
-                Lane.Pause(retryAfter);
+                await Lane.PauseAsync(retryAfter, CancellationToken.None);
                 lastError = e.Message;
                 _logger.LogWarning("Telegram said 429 for chat {ChatId}; every send pauses for {RetryAfter}", chatId, retryAfter);
             }

@@ -229,7 +229,7 @@ public static class InstancesHarness
     private static async Task ResetAsync(string connection, long sendId, string outbox)
     {
         await ExecuteAsync(connection, $"""
-            UPDATE deliveries SET state = 'pending', attempts = 0, sent_at = NULL WHERE send_id = {sendId};
+            UPDATE deliveries SET state = 'pending', attempts = 0, sent_at = NULL, lease_owner = NULL, lease_until = NULL WHERE send_id = {sendId};
             UPDATE sends SET finished_at = NULL WHERE id = {sendId};
             DROP SCHEMA IF EXISTS hangfire CASCADE
             """);

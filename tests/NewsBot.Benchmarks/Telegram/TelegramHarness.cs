@@ -42,6 +42,9 @@ public static class TelegramHarness
         var (unlimited, unlimitedElapsed) = await SendUnlimitedAsync(fake, 20_000, 128);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"(a1) channel, lane never waiting, fake without limits: {unlimited:N0} messages in {unlimitedElapsed.TotalSeconds:F2} s = {unlimited / unlimitedElapsed.TotalSeconds:N0}/s (target 3,000/s)"));
+        var (reserved, reserveElapsed) = await ReserveAsync(100_000, 128);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"(a2) the shared lane alone (SQLite send_lanes, never waiting): {reserved:N0} slots in {reserveElapsed.TotalSeconds:F2} s = {reserved / reserveElapsed.TotalSeconds:N0}/s"));
         var (sent, elapsed) = await SendAsync(fake, 1000, 5_000, TimeSpan.MaxValue, 128);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"(a) channel as wired at the 1000/s paid-broadcast cap, fake without limits: {sent:N0} messages in {elapsed.TotalSeconds:F2} s = {sent / elapsed.TotalSeconds:N0}/s (the cap); 429s: {fake.TooManyRequests}"));
@@ -144,8 +147,10 @@ public static class TelegramHarness
             PerChatInterval = TimeSpan.Zero,
             GroupMessagesPerMinute = int.MaxValue,
         };
-        using var channel = new TelegramChannel(Options.Create(options), services.GetRequiredService<SubscriberStore>(), TimeProvider.System,
-            services.GetRequiredService<ILogger<TelegramChannel>>());
+        // The lane's slots are in the database (send_lanes), as in the application.
+        await services.MigrateStorageAsync(CancellationToken.None);
+        using var channel = new TelegramChannel(Options.Create(options), services.GetRequiredService<SubscriberStore>(), services.GetRequiredService<Db>(),
+            TimeProvider.System, services.GetRequiredService<ILogger<TelegramChannel>>());
         try
         {
             return await SendManyAsync(channel, count, TimeSpan.MaxValue, concurrency);
@@ -153,6 +158,40 @@ public static class TelegramHarness
         finally
         {
             (services as IDisposable)?.Dispose();
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The database lane's own cost: <paramref name="concurrency"/> senders reserving slots to distinct chats on a lane
+    /// that never waits (a global pace of int.MaxValue a second, as in (a1)), on the SQLite store of a fresh data directory.
+    /// </summary>
+    private static async Task<(int Reserved, TimeSpan Elapsed)> ReserveAsync(int count, int concurrency)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "newsbot-telegram", Guid.NewGuid().ToString("n"));
+        var services = CliApp.BuildServices(new Dictionary<string, string?> { ["NewsBot:DataDirectory"] = dataDirectory });
+        try
+        {
+            await services.MigrateStorageAsync(CancellationToken.None);
+            var lane = new SendLane(services.GetRequiredService<Db>(), TimeProvider.System, "telegram:1", int.MaxValue, TimeSpan.Zero, int.MaxValue);
+            var next = 0;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+            {
+                while (Interlocked.Increment(ref next) is var i && i <= count)
+                {
+                    await lane.ReserveAsync(i, CancellationToken.None);
+                }
+            }));
+            return (count, clock.Elapsed);
+        }
+        finally
+        {
+            (services as IDisposable)?.Dispose();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             if (Directory.Exists(dataDirectory))
             {
                 Directory.Delete(dataDirectory, recursive: true);
@@ -192,6 +231,7 @@ public static class TelegramHarness
         });
         try
         {
+            await services.MigrateStorageAsync(CancellationToken.None);
             return await SendManyAsync(services.GetServices<IChannel>().Last(c => c.Name == Channels.Telegram), count, duration, concurrency);
         }
         finally

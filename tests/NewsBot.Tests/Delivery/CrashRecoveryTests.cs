@@ -31,9 +31,11 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
             Enumerable.Range(0, Recipients).Select(i => new NewSubscriber($"reader{i:D5}@example.org", null, [], Cadence.Instant)), CancellationToken.None);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
+        // The shortest lease: the killed instance's rows are swept back to pending seconds after the restart.
+        (string, string) lease = ("NewsBot__Delivery__LeaseDuration", "00:00:05");
         long sendId;
         int filesAtKill;
-        using (var first = await ServiceProcess.StartAsync(host, log, "first"))
+        using (var first = await ServiceProcess.StartAsync(host, log, "first", lease))
         {
             sendId = await first.CreateSendAsync(post.Id, "email");
             filesAtKill = await WaitForOutboxFilesAsync(Recipients / 10);
@@ -44,7 +46,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper log) : IDisposable
         log.WriteLine($"killed with {filesAtKill} outbox files; ledger then: {string.Join(", ", countsAtKill.Select(c => $"{c.Key} {c.Value}"))}");
         Assert.True(countsAtKill.GetValueOrDefault(DeliveryState.Sent) < Recipients, "the send finished before the kill: the test proved nothing");
 
-        using (var second = await ServiceProcess.StartAsync(host, log, "second"))
+        using (var second = await ServiceProcess.StartAsync(host, log, "second", lease))
         {
             await second.WaitForFinishedAsync(sendId, TimeSpan.FromSeconds(180));
             await second.KillAsync();

@@ -20,12 +20,14 @@ public sealed class DeliveryOptionsTests
             ("NewsBot:Delivery:DailyCron", "every day"),
             ("NewsBot:Delivery:TimeZone", "Mars/Olympus_Mons"),
             ("NewsBot:Delivery:OutboxRatePerSecond", "-1"),
+            ("NewsBot:Delivery:LeaseDuration", "00:00:04"),
             ("NewsBot:Delivery:TelegramRatePerSecond", "25"));
 
         var e = await Assert.ThrowsAsync<OptionsValidationException>(host.StartAsync);
 
-        Assert.Equal(5, e.Failures.Count());
-        foreach (var key in (string[])["NewsBot:Delivery:ChunkSize 0", "NewsBot:Delivery:DailyCron 'every day'", "NewsBot:Delivery:TimeZone 'Mars/Olympus_Mons'", "NewsBot:Delivery:OutboxRatePerSecond -1"])
+        Assert.Equal(6, e.Failures.Count());
+        foreach (var key in (string[])["NewsBot:Delivery:ChunkSize 0", "NewsBot:Delivery:DailyCron 'every day'", "NewsBot:Delivery:TimeZone 'Mars/Olympus_Mons'", "NewsBot:Delivery:OutboxRatePerSecond -1",
+            "NewsBot:Delivery:LeaseDuration 00:00:04"])
         {
             Assert.Contains(e.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
         }

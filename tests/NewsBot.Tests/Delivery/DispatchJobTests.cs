@@ -3,6 +3,7 @@ using Hangfire;
 using NewsBot.Delivery;
 using NewsBot.Storage;
 using NewsBot.Subscribers;
+using NewsBot.Tests.Posts;
 
 namespace NewsBot.Tests.Delivery;
 
@@ -49,9 +50,11 @@ public abstract class DispatchJobTests(string provider) : IDisposable
         var plan = await h.Planner.PlanAsync(new SendRequest("post", postId, Cadence.Instant, [Channels.Email], null, false), Ct);
         var sendId = plan.SendId!.Value;
 
-        // The process claims the first chunk, the outbox writes two messages, and the process dies before marking them.
+        // A process claimed the first chunk an hour ago, the outbox wrote two messages, and the process died before
+        // marking them: its lease has long run out.
         var (_, first, last) = h.DispatchRanges()[0];
-        var claimed = await h.Store.ClaimAsync(sendId, first, last, Ct);
+        var crashed = new DeliveryStore(h.Db, new ManualTime(DateTimeOffset.UtcNow.AddHours(-1)), "crashed", TimeSpan.FromMinutes(2));
+        var claimed = await crashed.ClaimAsync(sendId, first, last, Ct);
         var outbox = h.Services.GetServices<IChannel>().Last(c => c.Name == Channels.Email);
         var messages = await h.Store.GetMessagesAsync(sendId, Ct);
         foreach (var row in claimed.Take(2))

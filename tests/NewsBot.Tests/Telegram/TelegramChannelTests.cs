@@ -146,7 +146,7 @@ public sealed class TelegramChannelTests : IAsyncLifetime
 
         var first = await channel.SendAsync(Message("7", "one", "k1"), CancellationToken.None);
         var second = await channel.SendAsync(Message("7", "two", "k2"), CancellationToken.None);
-        var pausedUntil = channel.Lane.PausedUntil;
+        var pausedUntil = await channel.Lane.ReadPausedUntilAsync(CancellationToken.None);
         var other = await channel.SendAsync(Message("8", "other chat", "k3"), CancellationToken.None);
 
         Assert.Equal(ChannelResult.Sent, first);
@@ -154,7 +154,7 @@ public sealed class TelegramChannelTests : IAsyncLifetime
         Assert.Equal(ChannelResult.Sent, other);
         Assert.Equal(1, fake.TooManyRequests);
         Assert.Equal(["one", "two", "other chat"], fake.Messages.Select(m => m.Text));
-        Assert.True(pausedUntil > DateTimeOffset.MinValue, "the 429 paused the lane");
+        Assert.True(pausedUntil > DateTimeOffset.UtcNow.AddMinutes(-1), $"the 429 paused the lane (paused until {pausedUntil})");
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.95), $"the retry waited for retry_after (took {clock.Elapsed})");
     }
 
