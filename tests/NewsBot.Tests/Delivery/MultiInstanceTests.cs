@@ -83,9 +83,10 @@ public sealed class MultiInstanceTests(ITestOutputHelper log)
             Assert.Equal(TelegramChats, chats.Distinct().Count());
             // At least once, not exactly: a message Telegram accepted from the killed instance just before the kill,
             // whose row was not yet marked sent, goes again (the Bot API has no idempotency key). Each of the
-            // instance's workers can have one such message in flight, no more.
+            // instance's Hangfire workers (JobServices: twice the cores, at least 2) sends one message at a time,
+            // so it can have one such message each in flight, no more.
             log.WriteLine($"telegram: {chats.Count} messages to {TelegramChats} chats");
-            Assert.InRange(chats.Count - TelegramChats, 0, Environment.ProcessorCount * 2);
+            Assert.InRange(chats.Count - TelegramChats, 0, Math.Max(2, Environment.ProcessorCount * 2));
         }
         finally
         {
