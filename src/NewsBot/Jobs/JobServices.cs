@@ -6,10 +6,10 @@ using Hangfire.PostgreSql.Factories;
 
 using Microsoft.Extensions.Options;
 
-using Npgsql;
-
 using NewsBot.Admin;
 using NewsBot.Storage;
+
+using Npgsql;
 
 namespace NewsBot.Jobs;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+
 using Hangfire;
 
 using Microsoft.Extensions.DependencyInjection;
@@ -71,10 +72,16 @@ public static class InstancesHarness
             Console.WriteLine("instances | sending rows/s | send (s) | first to last sent_at (s) | CPU of the machine: postgres / instances | load after");
             for (var count = 1; count <= maxInstances; count++)
             {
-                await ResetAsync(connection, sendId, Path.Combine(dataDirectory, "outbox"));
+                await ResetQueueAsync(connection, Path.Combine(dataDirectory, "outbox"));
                 var instances = await StartInstancesAsync(count, dataDirectory, connection);
                 try
                 {
+                    // After the start: an instance's recovery would dispatch an unfinished send's rows as it comes up,
+                    // before the others and before the clock.
+                    await ExecuteAsync(connection, $"""
+                        UPDATE deliveries SET state = 'pending', attempts = 0, sent_at = NULL, lease_owner = NULL, lease_until = NULL WHERE send_id = {sendId};
+                        UPDATE sends SET finished_at = NULL WHERE id = {sendId}
+                        """);
                     await SendAsync(count, recipients, sendId, instances, services, postmaster);
                 }
                 finally
@@ -225,14 +232,10 @@ public static class InstancesHarness
         throw new TimeoutException($"instance {process.Id} did not answer /healthz within 120 s");
     }
 
-    /// <summary>The send's rows pending again, a fresh Hangfire schema (the instances install it again) and no outbox files.</summary>
-    private static async Task ResetAsync(string connection, long sendId, string outbox)
+    /// <summary>A fresh Hangfire schema (the instances install it again) and no outbox files.</summary>
+    private static async Task ResetQueueAsync(string connection, string outbox)
     {
-        await ExecuteAsync(connection, $"""
-            UPDATE deliveries SET state = 'pending', attempts = 0, sent_at = NULL, lease_owner = NULL, lease_until = NULL WHERE send_id = {sendId};
-            UPDATE sends SET finished_at = NULL WHERE id = {sendId};
-            DROP SCHEMA IF EXISTS hangfire CASCADE
-            """);
+        await ExecuteAsync(connection, "DROP SCHEMA IF EXISTS hangfire CASCADE");
         if (Directory.Exists(outbox))
         {
             Directory.Delete(outbox, recursive: true);
