@@ -11,6 +11,7 @@ namespace NewsBot.Benchmarks;
 /// <c>-- plan [n]</c>: planning a post send to n subscribers;
 /// <c>-- telegram [seconds] [chats]</c>: the Telegram channel against the fake Bot API: its own overhead, at Telegram's 30/s, and the ETA check;
 /// <c>-- email [count] [connections]</c>: personalised digests through the email channel to postfix's smtp-sink, against smtp-source;
+/// <c>-- instances [recipients] [maxInstances] [connectionString]</c>: one send by 1..maxInstances service processes on PostgreSQL;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
 public static class BenchmarkProgram
@@ -45,6 +46,12 @@ public static class BenchmarkProgram
                 Environment.ExitCode = await Email.EmailHarness.RunAsync(
                     args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
                     args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4);
+                break;
+            case "instances":
+                Environment.ExitCode = await InstancesHarness.RunAsync(
+                    args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3,
+                    args.Length > 3 ? args[3] : null);
                 break;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);

@@ -3,10 +3,10 @@ namespace NewsBot.Tests;
 /// <summary>Waiting for what a running service does in the background (a poll, a job, a send).</summary>
 public static class Eventually
 {
-    /// <summary>Polls <paramref name="condition"/> every 50 ms; fails naming <paramref name="what"/> after 30 s.</summary>
-    public static async Task HoldsAsync(Func<Task<bool>> condition, string what)
+    /// <summary>Polls <paramref name="condition"/> every 50 ms; fails naming <paramref name="what"/> after <paramref name="seconds"/>.</summary>
+    public static async Task HoldsAsync(Func<Task<bool>> condition, string what, int seconds = 30)
     {
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(50))
+        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(50))
         {
             if (await condition())
             {
@@ -14,6 +14,6 @@ public static class Eventually
             }
         }
 
-        Assert.Fail($"{what} within 30 s");
+        Assert.Fail($"{what} within {seconds} s");
     }
 }

@@ -115,7 +115,7 @@ public static class SendCommands
 
     /// <summary>
     /// Plans the send, then runs its dispatch jobs in this process (a Hangfire server on the CLI's own in-memory
-    /// storage) while drawing progress. Rows left behind by an interrupted CLI are finished by the service's
+    /// storage; with PostgreSQL, on the shared queue, where running instances take chunks too) while drawing progress. Rows left behind by an interrupted CLI are finished by the service's
     /// recovery at its next start.
     /// </summary>
     private static Task<int> SendAsync(Func<IServiceProvider> services, TextWriter output, TextWriter error, AdminSendRequest request, CancellationToken ct) =>

@@ -96,7 +96,7 @@ public static class PlanningHarness
     }
 
     /// <summary>Counts enqueued jobs; the benchmark measures planning, not Hangfire's storage.</summary>
-    private sealed class CountingJobClient : IBackgroundJobClient
+    internal sealed class CountingJobClient : IBackgroundJobClient
     {
         public int Count { get; private set; }
 

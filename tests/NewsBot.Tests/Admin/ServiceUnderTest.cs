@@ -9,11 +9,11 @@ namespace NewsBot.Tests.Admin;
 /// <summary>The real service (Program.BuildService) started in process on a loopback port over a fresh data directory.</summary>
 public sealed class ServiceUnderTest : IAsyncDisposable
 {
-    private readonly TestHost host;
+    private readonly TestHost? ownedHost;
 
-    private ServiceUnderTest(TestHost host, WebApplication app, HttpClient http)
+    private ServiceUnderTest(TestHost? ownedHost, WebApplication app, HttpClient http)
     {
-        this.host = host;
+        this.ownedHost = ownedHost;
         App = app;
         Http = http;
     }
@@ -32,14 +32,22 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         StartAsync(TestHost.Create(provider, settings));
 
     /// <summary>The service over <paramref name="host"/>'s settings; disposing the service disposes the host.</summary>
-    public static async Task<ServiceUnderTest> StartAsync(TestHost host)
+    public static Task<ServiceUnderTest> StartAsync(TestHost host) => StartAsync(host, ownsHost: true);
+
+    /// <summary>
+    /// A service over <paramref name="host"/>'s settings and database, which the caller keeps and disposes: several
+    /// services on one PostgreSQL database are several instances of one deployment.
+    /// </summary>
+    public static Task<ServiceUnderTest> StartOnAsync(TestHost host) => StartAsync(host, ownsHost: false);
+
+    private static async Task<ServiceUnderTest> StartAsync(TestHost host, bool ownsHost)
     {
         var args = host.Configuration.Select(s => $"--{s.Key}={s.Value}").Append("--urls=http://127.0.0.1:0").ToArray();
         var app = Program.BuildService(args);
         await app.PrepareAsync(CancellationToken.None);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ServiceUnderTest(host, app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) });
+        return new ServiceUnderTest(ownsHost ? host : null, app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) });
     }
 
     public async ValueTask DisposeAsync()
@@ -47,6 +55,6 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-        host.Dispose();
+        ownedHost?.Dispose();
     }
 }
