@@ -16,6 +16,7 @@ public static class StorageServices
                 ? new Db(Db.PostgresqlProvider, options.Database.ConnectionString!)
                 : Db.Sqlite(options.DatabasePath);
         });
+        builder.Services.AddSingleton<InstanceRoles>();
         return builder;
     }
 

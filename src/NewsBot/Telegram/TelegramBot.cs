@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 
+using NewsBot.Storage;
 using NewsBot.Subscribers;
 
 using Telegram.Bot;
@@ -22,8 +23,12 @@ public sealed class TelegramBot(
     TelegramChannel channel,
     IServiceProvider services,
     SubscriberStore subscribers,
+    InstanceRoles roles,
     ILogger<TelegramBot> logger) : BackgroundService
 {
+    /// <summary>The role of the one instance that long-polls (see <see cref="InstanceRoles"/>).</summary>
+    public const string PollerRole = "telegram-poller";
+
     /// <summary>Where the service takes webhook updates; <c>WebhookUrl</c> is its public address behind the proxy.</summary>
     public const string WebhookPath = "/telegram/webhook";
 
@@ -90,43 +95,96 @@ public sealed class TelegramBot(
         }
     }
 
+    /// <summary>
+    /// Long polling by one instance of the deployment at a time: Bot API getUpdates answers a second poller with
+    /// 409 Conflict ("terminated by other getUpdates request"), so the instances take turns through a lease
+    /// (<see cref="PollerRole"/>) that the poller renews before each round and gives up when it stops; the others
+    /// stand by and take over within a round after it stops, or once its lease runs out after it died.
+    /// </summary>
     private async Task PollAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var poll = botOptions.Value.PollTimeout;
+        // Outlasts a round (the long poll, the request, the replies) with room to spare, so a live poller never loses it.
+        var lease = 3 * (poll + settings.RequestTimeout);
         var client = Client;
         var offset = 0;
         var failures = 0;
-        var ready = false;
-        while (!stoppingToken.IsCancellationRequested)
+        // Null until the first round: each change between polling and standing by is logged once.
+        bool? polling = null;
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (!ready)
+                try
                 {
-                    // A webhook left set makes getUpdates fail with 409 (Bot API: getUpdates).
-                    await client.DeleteWebhook(dropPendingUpdates: false, stoppingToken);
-                    await client.SetMyCommands(Menu, cancellationToken: stoppingToken);
-                    ready = true;
-                    logger.LogInformation("Telegram bot is polling {BaseUrl} for updates", settings.ApiBaseUrl);
-                }
+                    if (!await roles.TryHoldAsync(PollerRole, lease, stoppingToken))
+                    {
+                        if (polling != false)
+                        {
+                            logger.LogInformation("Telegram bot: instance {Holder} polls for updates; this one stands by",
+                                await roles.FindHolderAsync(PollerRole, stoppingToken));
+                            polling = false;
+                        }
 
-                var updates = await client.GetUpdates(offset, 100, (int)poll.TotalSeconds, Wanted, stoppingToken);
-                failures = 0;
-                foreach (var update in updates)
+                        await Task.Delay(poll, stoppingToken);
+                        continue;
+                    }
+
+                    if (polling != true)
+                    {
+                        // A webhook left set makes getUpdates fail with 409 (Bot API: getUpdates).
+                        await client.DeleteWebhook(dropPendingUpdates: false, stoppingToken);
+                        await client.SetMyCommands(Menu, cancellationToken: stoppingToken);
+                        polling = true;
+                        logger.LogInformation("Telegram bot is polling {BaseUrl} for updates as {Instance}", settings.ApiBaseUrl, roles.InstanceName);
+                    }
+
+                    var updates = await client.GetUpdates(offset, 100, (int)poll.TotalSeconds, Wanted, stoppingToken);
+                    failures = 0;
+                    foreach (var update in updates)
+                    {
+                        // Bot API: an update is confirmed by asking for a higher offset, so each is handled once.
+                        offset = update.Id + 1;
+                        await HandleUpdateAsync(update, stoppingToken);
+                    }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // Bot API: an update is confirmed by asking for a higher offset, so each is handled once.
-                    offset = update.Id + 1;
-                    await HandleUpdateAsync(update, stoppingToken);
+                    failures++;
+                    var wait = RetryDelay(failures);
+                    logger.LogWarning("Telegram polling failed ({Failures} in a row), retrying in {Wait}: {Error}", failures, wait, e.Message);
+                    await Task.Delay(wait, stoppingToken);
                 }
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        }
+        finally
+        {
+            if (polling == true)
             {
-                failures++;
-                var wait = RetryDelay(failures);
-                logger.LogWarning("Telegram polling failed ({Failures} in a row), retrying in {Wait}: {Error}", failures, wait, e.Message);
-                await Task.Delay(wait, stoppingToken);
+                // The updates handled in the last round are confirmed only by a getUpdates with a higher offset; ask
+                // for none (timeout 0) so the next poller does not handle them again, then hand the role over.
+                await ConfirmAndReleaseAsync(client, offset);
             }
+        }
+    }
+
+    private async Task ConfirmAndReleaseAsync(TelegramBotClient client, int offset)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            if (offset > 0)
+            {
+                await client.GetUpdates(offset, 1, 0, Wanted, timeout.Token);
+            }
+
+            await roles.ReleaseAsync(PollerRole, timeout.Token);
+        }
+        catch (Exception e)
+        {
+            // The lease runs out by itself; another instance then takes over, at worst handling the last round again.
+            logger.LogWarning("Telegram bot: handing over polling failed: {Error}", e.Message);
         }
     }
 

@@ -10,6 +10,7 @@ namespace NewsBot.Tests.Admin;
 public sealed class ServiceUnderTest : IAsyncDisposable
 {
     private readonly TestHost? ownedHost;
+    private bool disposed;
 
     private ServiceUnderTest(TestHost? ownedHost, WebApplication app, HttpClient http)
     {
@@ -52,6 +53,13 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A test may stop one of several instances early (a clean stop) and dispose the rest at the end.
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         Http.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();

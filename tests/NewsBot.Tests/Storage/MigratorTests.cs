@@ -22,11 +22,11 @@ public abstract class MigratorTests(string provider) : IDisposable
     {
         var applied = await new Migrator(Temp.Db).MigrateAsync(Ct);
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], applied);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], applied);
         await using var connection = await Temp.Db.OpenAsync(Ct);
         var tables = await ReadColumnAsync(connection, ListTablesSql);
         Assert.Equal(
-            ["bounce_reports", "bounces", "deliveries", "feeds", "post_topics", "posts", "posts_fts", "schema_migrations",
+            ["bounce_reports", "bounces", "deliveries", "feeds", "instance_roles", "post_topics", "posts", "posts_fts", "schema_migrations",
                 "secrets", "send_lane_chats", "send_lanes", "send_messages", "sends", "subscriber_channels", "subscriber_topics", "subscribers", "suppressions"],
             tables.Where(t => !t.StartsWith("posts_fts_", StringComparison.Ordinal) && !t.StartsWith("sqlite_", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Contains("post_topics_topic", await ReadColumnAsync(connection, ListIndexesSql("post_topics")));
@@ -164,9 +164,9 @@ public sealed class MigratorPostgresqlTests() : MigratorTests(Db.PostgresqlProvi
 
         var applied = await Task.WhenAll(instances.Select(db => Task.Run(() => new Migrator(db).MigrateAsync(Ct))));
 
-        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8], applied.SelectMany(a => a).Order());
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], applied.SelectMany(a => a).Order());
         await using var connection = await Temp.Db.OpenAsync(Ct);
-        Assert.Equal(["1", "2", "3", "4", "5", "6", "7", "8"], await ReadColumnAsync(connection, "SELECT version FROM schema_migrations ORDER BY version"));
+        Assert.Equal(["1", "2", "3", "4", "5", "6", "7", "8", "9"], await ReadColumnAsync(connection, "SELECT version FROM schema_migrations ORDER BY version"));
     }
 
     [Fact]

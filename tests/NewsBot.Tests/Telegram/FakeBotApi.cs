@@ -71,6 +71,8 @@ public sealed partial class FakeBotApi : IAsyncDisposable
     private readonly Dictionary<(long Chat, long User), string> _members = [];
     private readonly Queue<int> _failures = new();
     private readonly List<JsonObject> _updates = [];
+    private TaskCompletionSource? _currentPoll;
+    private int _pollConflicts;
     private TaskCompletionSource _updateArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextUpdateId = 1;
     private int _nextMessageId;
@@ -110,6 +112,9 @@ public sealed partial class FakeBotApi : IAsyncDisposable
 
     /// <summary>How many 429 answers were given.</summary>
     public int TooManyRequests => Volatile.Read(ref _tooManyRequests);
+
+    /// <summary>How many long polls a second getUpdates cut short with 409 Conflict (two pollers of one bot).</summary>
+    public int PollConflicts => Volatile.Read(ref _pollConflicts);
 
     /// <summary>The last setMyCommands <c>commands</c> parameter as sent (JSON).</summary>
     public string? Commands { get; private set; }
@@ -781,6 +786,33 @@ public sealed partial class FakeBotApi : IAsyncDisposable
         var limit = parameters.TryGetValue("limit", out var l) ? Math.Clamp(int.Parse(l, CultureInfo.InvariantCulture), 1, 100) : 100;
         var timeout = parameters.TryGetValue("timeout", out var t) ? TimeSpan.FromSeconds(int.Parse(t, CultureInfo.InvariantCulture)) : TimeSpan.Zero;
         var deadline = DateTimeOffset.UtcNow + (timeout < LongPollCap ? timeout : LongPollCap);
+        // Telegram serves one getUpdates per bot at a time: a new one ends the poll in progress with 409 Conflict
+        // ("terminated by other getUpdates request; make sure that only one bot instance is running").
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _currentPoll?.TrySetResult();
+            _currentPoll = mine;
+        }
+
+        try
+        {
+            await PollUpdatesAsync(context, offset, limit, deadline, mine.Task);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_currentPoll == mine)
+                {
+                    _currentPoll = null;
+                }
+            }
+        }
+    }
+
+    private async Task PollUpdatesAsync(HttpContext context, long? offset, int limit, DateTimeOffset deadline, Task terminated)
+    {
         while (true)
         {
             Task arrived;
@@ -809,8 +841,14 @@ public sealed partial class FakeBotApi : IAsyncDisposable
                 return;
             }
 
-            await Task.WhenAny(arrived, Task.Delay(left, context.RequestAborted));
+            await Task.WhenAny(arrived, terminated, Task.Delay(left, context.RequestAborted));
             context.RequestAborted.ThrowIfCancellationRequested();
+            if (terminated.IsCompleted)
+            {
+                Interlocked.Increment(ref _pollConflicts);
+                await WriteErrorAsync(context, 409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", null);
+                return;
+            }
         }
     }
 
