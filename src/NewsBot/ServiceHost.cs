@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -104,7 +105,18 @@ public static class ServiceHost
     {
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand("SELECT max(version) FROM schema_migrations");
-        var version = await command.ExecuteScalarAsync(ct);
+        object? version;
+        try
+        {
+            version = await command.ExecuteScalarAsync(ct);
+        }
+        catch (DbException e)
+        {
+            // A pooled connection the server ended (a restart, a database being dropped) fails here, not at open;
+            // the answer names the database the way Db.OpenAsync's errors do.
+            throw new InvalidOperationException($"The {db} failed the health query: {e.Message}", e);
+        }
+
         return version is null or DBNull ? null : Convert.ToInt64(version, CultureInfo.InvariantCulture);
     }
 

@@ -78,7 +78,8 @@ public sealed class HealthTests
         Assert.Equal("failing", check.GetProperty("status").GetString());
         Assert.Contains(database, check.GetProperty("error").GetString());
         Assert.DoesNotContain(Secret, text, StringComparison.Ordinal);
-        Assert.Equal("ok", body.GetProperty("checks").GetProperty("jobs").GetProperty("status").GetString());
+        // Hangfire keeps its queues in the same database (schema hangfire), so it cannot answer either.
+        Assert.Equal("failing", body.GetProperty("checks").GetProperty("jobs").GetProperty("status").GetString());
     }
 
     [Fact]
