@@ -84,6 +84,76 @@ public sealed class EmailComposerTests
         Assert.Equal(MailboxAddress.Parse(from).Name, composed.From.Mailboxes.Single().Name);
     }
 
+    public static TheoryData<bool, EncodingConstraint?> SpliceCases() => new()
+    {
+        // Not prepared: the outbox writes the message as composed.
+        { false, null },
+        { true, null },
+        // What MailKit does for a relay with 8BITMIME (RFC 6152), with the SMTP line limit (RFC 5321 §4.5.3.1.6).
+        { false, EncodingConstraint.EightBit },
+        { true, EncodingConstraint.EightBit },
+        // A relay without 8BITMIME, and the DKIM signer: quoted-printable for the non-ASCII body.
+        { false, EncodingConstraint.SevenBit },
+        { true, EncodingConstraint.SevenBit },
+    };
+
+    [Theory]
+    [MemberData(nameof(SpliceCases))]
+    public void Compose_SplicedFromTheSendsRenderedMessage_WritesTheBytesOfThePersonalisedStrings(bool nonAscii, EncodingConstraint? constraint)
+    {
+        var composer = new EmailComposer(new EmailOptions { From = "Sample News <news@news.example>", UnsubscribeMailto = "unsubscribe@news.example" },
+            new ManualTime(new DateTimeOffset(2026, 11, 28, 21, 10, 0, TimeSpan.Zero)));
+        var words = nonAscii ? "Grüße aus Köln, 東京 😀, naïve café" : "Greetings from Cologne";
+        // One line longer than 998 octets: the 8BITMIME limit sends it quoted-printable.
+        var html = RenderedMessage.FromStored("Weekly digest", $"<p>{words}</p>\n<p>{new string('x', 1200)}</p>\n" +
+            $"<a href=\"{TemplateRenderer.PreferencesToken}\">Preferences</a> <a href=\"{TemplateRenderer.UnsubscribeToken}\">Unsubscribe</a>\n", MessageFormat.EmailHtml);
+        var text = RenderedMessage.FromStored("Weekly digest", $"{words}\n\nPreferences: {TemplateRenderer.PreferencesToken}\nUnsubscribe: {TemplateRenderer.UnsubscribeToken}\n",
+            MessageFormat.EmailText);
+        var links = new SubscriberLinks("https://news.example/preferences?t=p7", "https://news.example/unsubscribe?t=u7&s=3");
+        var to = new MailboxAddress("", "reader@example.org");
+
+        using var spliced = composer.Compose(new OutgoingMessage("send:3:sub:7:email", "reader@example.org", html, text, links), to);
+        using var strings = composer.Compose(new OutgoingMessage("send:3:sub:7:email", Channels.Email, "reader@example.org", "Weekly digest",
+            html.Personalise(links), text.Personalise(links), links), to);
+        // The multipart boundary is random per message.
+        ((Multipart)strings.Body!).Boundary = ((Multipart)spliced.Body!).Boundary!;
+        if (constraint is { } c)
+        {
+            spliced.Prepare(c, 998);
+            strings.Prepare(c, 998);
+        }
+
+        var bytes = Write(spliced);
+        Assert.Equal(Write(strings), bytes);
+        using var parsed = MimeMessage.Load(new MemoryStream(bytes));
+        Assert.Equal(text.Personalise(links).ReplaceLineEndings("\r\n"), parsed.TextBody);
+        Assert.Equal(html.Personalise(links).ReplaceLineEndings("\r\n"), parsed.HtmlBody);
+        Assert.Contains(links.UnsubscribeUrl.Replace("&", "&amp;", StringComparison.Ordinal), parsed.HtmlBody);
+        Assert.Contains(words, parsed.TextBody);
+        var parts = parsed.BodyParts.OfType<TextPart>().ToList();
+        Assert.Equal(["plain", "html"], parts.Select(p => p.ContentType.MediaSubtype));
+        Assert.All(parts, p => Assert.Equal("utf-8", p.ContentType.Charset));
+        // MimeKit leaves a 7-bit part's Content-Transfer-Encoding unset (RFC 2045 §6.1: 7bit is the default).
+        var expected = (constraint, nonAscii) switch
+        {
+            (EncodingConstraint.SevenBit, true) => ContentEncoding.QuotedPrintable,
+            (EncodingConstraint.EightBit, true) => ContentEncoding.EightBit,
+            _ => ContentEncoding.Default,
+        };
+        Assert.Equal(expected, parts[0].ContentTransferEncoding);
+        Assert.Equal(constraint is null ? ContentEncoding.Default : ContentEncoding.QuotedPrintable, parts[1].ContentTransferEncoding);
+    }
+
+    private static byte[] Write(MimeMessage message)
+    {
+        // As the SMTP client writes it: CRLF line ends.
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        using var stream = new MemoryStream();
+        message.WriteTo(format, stream);
+        return stream.ToArray();
+    }
+
     private static string Format(MimeMessage message)
     {
         using var stream = new MemoryStream();
