@@ -126,8 +126,8 @@ public sealed class EmailComposerTests
         var bytes = Write(spliced);
         Assert.Equal(Write(strings), bytes);
         using var parsed = MimeMessage.Load(new MemoryStream(bytes));
-        Assert.Equal(text.Personalise(links).ReplaceLineEndings("\r\n"), parsed.TextBody);
-        Assert.Equal(html.Personalise(links).ReplaceLineEndings("\r\n"), parsed.HtmlBody);
+        Assert.Equal(text.Personalise(links), parsed.TextBody);
+        Assert.Equal(html.Personalise(links), parsed.HtmlBody);
         Assert.Contains(links.UnsubscribeUrl.Replace("&", "&amp;", StringComparison.Ordinal), parsed.HtmlBody);
         Assert.Contains(words, parsed.TextBody);
         var parts = parsed.BodyParts.OfType<TextPart>().ToList();
