@@ -161,8 +161,8 @@ public sealed class EmailComposer
     private static TextPart Utf8Part(string subtype, byte[] utf8)
     {
         var part = new TextPart(subtype);
-        part.ContentType.Charset = "utf-8";
-        part.Content = new MimeContent(new MemoryStream(utf8, writable: false));
+        part.ContentType.CharsetEncoding = Encoding.UTF8;
+        part.Content = new MimeContent(new MemoryStream(utf8));
         return part;
     }
 
