@@ -88,7 +88,7 @@ public sealed class AdminService(
         {
             var html = templates.RenderPost(model, MessageFormat.EmailHtml);
             var text = templates.RenderPost(model, MessageFormat.EmailText);
-            message = new OutgoingMessage(key, address, html, text, PreviewLinks);
+            message = new OutgoingMessage(key, channel, address, html.Subject, html.Personalise(PreviewLinks), text.Personalise(PreviewLinks), PreviewLinks);
         }
         else
         {

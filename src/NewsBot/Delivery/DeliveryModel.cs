@@ -1,4 +1,3 @@
-using NewsBot.Subscribers;
 using NewsBot.Templates;
 
 namespace NewsBot.Delivery;
@@ -11,31 +10,7 @@ public enum DeliveryState { Pending, Sending, Sent, FailedTransient, FailedPerma
 /// <param name="TextBody">The email's plain-text part; null for Telegram.</param>
 /// <param name="Links">The recipient's own links (the email's List-Unsubscribe header); null where there are none.</param>
 public sealed record OutgoingMessage(string IdempotencyKey, string Channel, string Address, string Subject, string Body, string? TextBody,
-    SubscriberLinks? Links = null)
-{
-    /// <summary>
-    /// An email of a send: its HTML and text as rendered once for every recipient, with this recipient's links.
-    /// The composer splices the links into UTF-8 bytes encoded once per rendered message (<see cref="RenderedMessage.PersonaliseUtf8"/>);
-    /// <see cref="Body"/> and <see cref="TextBody"/> are personalised only when read: at 25 KB of UTF-16 each
-    /// message, they were most of what sending allocated.
-    /// </summary>
-    public OutgoingMessage(string idempotencyKey, string address, RenderedMessage html, RenderedMessage text, SubscriberLinks links)
-        : this(idempotencyKey, Channels.Email, address, html.Subject, null!, null, links)
-    {
-        Html = html;
-        Text = text;
-    }
-
-    public string Body { get => field ??= Html!.Personalise(Links!); init; } = Body;
-
-    public string? TextBody { get => field ??= Text?.Personalise(Links!); init; } = TextBody;
-
-    /// <summary>The email's HTML as rendered for the whole send (placeholders for the links), when it came from a send.</summary>
-    public RenderedMessage? Html { get; }
-
-    /// <summary>The email's text as rendered for the whole send, when it came from a send.</summary>
-    public RenderedMessage? Text { get; }
-}
+    SubscriberLinks? Links = null);
 
 /// <summary>What a channel did with a message.</summary>
 public enum ChannelOutcome { Sent, FailedTransient, FailedPermanent }

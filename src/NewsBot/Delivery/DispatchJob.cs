@@ -282,7 +282,7 @@ public sealed class DispatchJob(
                 return null;
             }
 
-            return new OutgoingMessage(row.IdempotencyKey, row.Address, html, text, links);
+            return new OutgoingMessage(row.IdempotencyKey, row.Channel, row.Address, html.Subject, html.Personalise(links), text.Personalise(links), links);
         }
 
         if (!messages.TryGetValue((row.Variant, MessageFormat.Telegram), out var telegram))

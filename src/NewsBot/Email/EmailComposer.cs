@@ -1,5 +1,3 @@
-using System.Text;
-
 using MimeKit;
 using MimeKit.Cryptography;
 
@@ -135,12 +133,8 @@ public sealed class EmailComposer
         email.MessageId = message.IdempotencyKey.Replace(':', '.') + "@" + _from.Domain;
         email.Headers.Add(_listIdHeader.Clone());
         AddUnsubscribeHeaders(email, message.Links?.UnsubscribeUrl);
-        // RFC 2046 §5.1.4: multipart/alternative with the text part first and HTML, the preferred, last (what
-        // MimeKit's BodyBuilder makes). A send's message splices the recipient's links into bytes encoded once per send.
-        var (text, html) = message is { Text: { } renderedText, Html: { } renderedHtml, Links: { } links }
-            ? (renderedText.PersonaliseUtf8(links), renderedHtml.PersonaliseUtf8(links))
-            : (Encoding.UTF8.GetBytes(message.TextBody ?? ""), Encoding.UTF8.GetBytes(message.Body));
-        email.Body = new MultipartAlternative { Utf8Part("plain", text), Utf8Part("html", html) };
+        // BodyBuilder makes multipart/alternative (RFC 2046 §5.1.4) with the text part first and HTML, the preferred, last.
+        email.Body = new BodyBuilder { TextBody = message.TextBody ?? "", HtmlBody = message.Body }.ToMessageBody();
         if (_signer is not null)
         {
             // 7-bit transfer encodings before signing: a hop without 8BITMIME (RFC 6152) would re-encode 8-bit parts
@@ -151,19 +145,6 @@ public sealed class EmailComposer
         }
 
         return email;
-    }
-
-    /// <summary>
-    /// A text part of UTF-8 bytes, as MimeKit's <c>TextPart.Text</c> setter makes it (charset=utf-8, content not yet
-    /// transfer-encoded): MimeKit's Prepare picks 7bit, 8bit or quoted-printable for the relay and the DKIM signer as
-    /// it does for text set as a string.
-    /// </summary>
-    private static TextPart Utf8Part(string subtype, byte[] utf8)
-    {
-        var part = new TextPart(subtype);
-        part.ContentType.CharsetEncoding = Encoding.UTF8;
-        part.Content = new MimeContent(new MemoryStream(utf8));
-        return part;
     }
 
     /// <summary>

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace NewsBot.Templates;
 
 /// <summary>
@@ -13,7 +11,6 @@ public sealed class RenderedMessage
     private readonly bool[] isUnsubscribe;
     private readonly bool escapeHtml;
     private readonly int fixedLength;
-    private byte[][]? utf8Parts;
 
     internal RenderedMessage(string subject, string body, MessageFormat format, string preferencesToken, string unsubscribeToken)
     {
@@ -94,38 +91,6 @@ public sealed class RenderedMessage
 
             message.parts[^1].CopyTo(target[at..]);
         });
-    }
-
-    /// <summary>
-    /// <see cref="Personalise"/>'s result as UTF-8, the bytes an email part carries: the text around the links is
-    /// encoded once per instance and copied per recipient, so a send encodes its body once, not once per recipient.
-    /// </summary>
-    /// <exception cref="ArgumentException">A link that is not an absolute http(s) URL.</exception>
-    public byte[] PersonaliseUtf8(SubscriberLinks links)
-    {
-        // Splitting at the ASCII placeholders never splits a surrogate pair, so the parts encode to the whole's bytes.
-        var encoded = utf8Parts ??= [.. parts.Select(Encoding.UTF8.GetBytes)];
-        var preferences = Encoding.UTF8.GetBytes(PrepareLink(links.PreferencesUrl, nameof(links.PreferencesUrl)));
-        var unsubscribe = Encoding.UTF8.GetBytes(PrepareLink(links.UnsubscribeUrl, nameof(links.UnsubscribeUrl)));
-        var length = encoded.Sum(p => p.Length);
-        foreach (var slot in isUnsubscribe)
-        {
-            length += slot ? unsubscribe.Length : preferences.Length;
-        }
-
-        var target = new byte[length];
-        var at = 0;
-        for (var i = 0; i < isUnsubscribe.Length; i++)
-        {
-            encoded[i].CopyTo(target, at);
-            at += encoded[i].Length;
-            var link = isUnsubscribe[i] ? unsubscribe : preferences;
-            link.CopyTo(target, at);
-            at += link.Length;
-        }
-
-        encoded[^1].CopyTo(target, at);
-        return target;
     }
 
     private string PrepareLink(string url, string name)

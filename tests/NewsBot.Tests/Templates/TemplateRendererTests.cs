@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 using NewsBot.Templates;
@@ -204,23 +203,6 @@ public sealed class TemplateRendererTests
         Assert.Contains("https://news.example/s/unsub?id=7&amp;t=x&lt;y&gt;", html);
         Assert.DoesNotContain("t=x<y>", html);
         Assert.Contains("https://news.example/s/unsub?id=7&t=x<y>", text);
-    }
-
-    [Theory]
-    [MemberData(nameof(AllFormats))]
-    public void PersonaliseUtf8_IsTheUtf8OfPersonalise(MessageFormat format)
-    {
-        var posts = SamplePosts(3);
-        posts[1] = SamplePost(2, title: "Grüße aus Köln: 東京 😀", summary: "naïve café, “quoted”");
-        var digest = Assert.Single(renderer.RenderDigest(posts, Week, format));
-        var other = new SubscriberLinks("https://other.example/p?id=8", "https://other.example/u?id=8&t=z");
-
-        Assert.True(digest.LinkCount > 0);
-        Assert.Equal(Encoding.UTF8.GetBytes(digest.Personalise(Links)), digest.PersonaliseUtf8(Links));
-        // The second recipient reuses the parts the first one encoded.
-        Assert.Equal(Encoding.UTF8.GetBytes(digest.Personalise(other)), digest.PersonaliseUtf8(other));
-        var e = Assert.Throws<ArgumentException>(() => digest.PersonaliseUtf8(new SubscriberLinks("https://news.example/p", "javascript:alert(1)")));
-        Assert.Contains("UnsubscribeUrl", e.Message);
     }
 
     [Fact]
