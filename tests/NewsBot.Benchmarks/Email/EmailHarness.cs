@@ -140,8 +140,8 @@ public static class EmailHarness
     }
 
     /// <summary>
-    /// Each stage of a message on one thread, without the network: personalising both parts, composing the MIME
-    /// message, and writing it as the SMTP client does (8-bit allowed) to a stream that discards it.
+    /// Each stage of a message on one thread (its own CPU time), without the network: personalising both parts,
+    /// composing the MIME message, and writing it as the SMTP client does (8-bit allowed) to a stream that discards it.
     /// </summary>
     private static void MeasureStages(EmailComposer composer, RenderedMessage html, RenderedMessage text)
     {
@@ -156,17 +156,24 @@ public static class EmailHarness
                 stage(i);
             }
 
+            // The best of three rounds of this thread's own CPU time: other processes and the server GC's threads do
+            // not count (the allocation does), so the figure holds on a loaded machine.
+            var best = long.MaxValue;
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            for (var i = 0; i < Count; i++)
+            for (var round = 0; round < 3; round++)
             {
-                stage(i);
+                var cpu = ThreadCpuNanoseconds();
+                for (var i = 0; i < Count; i++)
+                {
+                    stage(i);
+                }
+
+                best = Math.Min(best, ThreadCpuNanoseconds() - cpu);
             }
 
-            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             stages.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{name} {cpu.TotalMicroseconds / Count:F0} µs CPU, {allocated / (double)Count / 1024:F1} KB"));
+                $"{name} {best / 1000.0 / Count:F0} µs CPU, {allocated / (3.0 * Count) / 1024:F1} KB"));
         }
 
         OutgoingMessage Personalised(int i)
@@ -176,16 +183,29 @@ public static class EmailHarness
         }
 
         MimeKit.MimeMessage Composed(int i) => composer.Compose(Personalised(i), new MimeKit.MailboxAddress("", $"reader{i}@example.org"));
-        Measure("personalise", i => Personalised(i));
-        Measure("+ compose", i => Composed(i));
-        // MailKit prepares with the SMTP line limit (RFC 5321 §4.5.3.1.6: 998 octets) when the relay takes 8BITMIME.
-        Measure("+ prepare", i => Composed(i).Prepare(MimeKit.EncodingConstraint.EightBit, 998));
-        Measure("+ write", i =>
+        void Write(int i)
         {
-            var email = Composed(i);
+            using var email = Composed(i);
             email.Prepare(MimeKit.EncodingConstraint.EightBit, 998);
             email.WriteTo(format, Stream.Null);
+        }
+
+        // Every stage's code at its final JIT tier before any is measured.
+        for (var i = 0; i < 3_000; i++)
+        {
+            Write(i);
+        }
+
+        Measure("personalise", i => Personalised(i));
+        // Disposed as the channel disposes them: an undisposed message waits for its finalizer.
+        Measure("+ compose", i => Composed(i).Dispose());
+        // MailKit prepares with the SMTP line limit (RFC 5321 §4.5.3.1.6: 998 octets) when the relay takes 8BITMIME.
+        Measure("+ prepare", i =>
+        {
+            using var email = Composed(i);
+            email.Prepare(MimeKit.EncodingConstraint.EightBit, 998);
         });
+        Measure("+ write", Write);
         Console.WriteLine("per message on one thread, no network, stages cumulative: " + string.Join("; ", stages));
     }
 
@@ -243,6 +263,10 @@ public static class EmailHarness
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>This thread's time on a CPU in nanoseconds, as the Linux scheduler counts it (proc(5): /proc/[pid]/schedstat).</summary>
+    private static long ThreadCpuNanoseconds() =>
+        long.Parse(File.ReadAllText("/proc/thread-self/schedstat").Split(' ')[0], CultureInfo.InvariantCulture);
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
