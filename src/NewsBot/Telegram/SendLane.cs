@@ -22,6 +22,8 @@ public sealed class SendLane
     // Private chats' slots older than this are forgotten when the table grows, so memory stays bounded over a long send.
     private const int PruneAbove = 10_000;
 
+    private const int MaxRetakes = 3;
+
     private readonly Db _db;
     private readonly TimeProvider _time;
     private readonly string _name;
@@ -51,6 +53,9 @@ public sealed class SendLane
 
     /// <summary>The global pace: messages per second to all chats together.</summary>
     public int MessagesPerSecond { get; }
+
+    /// <summary>How late after its slot a sender may still go: two intervals, and at least 50 ms of timer and scheduling delay.</summary>
+    private TimeSpan LateTolerance => TimeSpan.FromMicroseconds(Math.Max(2 * _intervalUs, 50_000));
 
     /// <summary>The end of the current 429 pause, as any process set it; the Unix epoch when there was none.</summary>
     public async Task<DateTimeOffset> ReadPausedUntilAsync(CancellationToken ct)
@@ -86,21 +91,29 @@ public sealed class SendLane
     /// <summary>Waits until a message to <paramref name="chatId"/> may go out, including any pause begun meanwhile in any process.</summary>
     public async Task WaitAsync(long chatId, CancellationToken ct)
     {
-        while (true)
+        for (var retakes = 0; ; retakes++)
         {
-            var wait = await ReserveAsync(chatId, ct) - _time.GetUtcNow();
-            if (wait <= TimeSpan.Zero)
+            var slot = await ReserveAsync(chatId, ct);
+            var wait = slot - _time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
             {
-                // The reservation itself read the pause: the slot is after it.
-                return;
+                await Task.Delay(wait, _time, ct);
+                // A 429 seen by another sender while this one waited: its slot is void, take a new one after the pause.
+                if (await ReadPausedUntilAsync(ct) > _time.GetUtcNow())
+                {
+                    continue;
+                }
             }
 
-            await Task.Delay(wait, _time, ct);
-            // A 429 seen by another sender while this one waited: its slot is void, take a new one after the pause.
-            if (await ReadPausedUntilAsync(ct) <= _time.GetUtcNow())
+            // Reached long after its slot (a stalled process, a reservation that waited for the database): going
+            // now would send together with the senders due now, a burst over the bot's rate that Telegram answers
+            // with 429. A new slot keeps the pace; a few retakes at most, so a slow database cannot hold a sender forever.
+            if (_time.GetUtcNow() - slot > LateTolerance && retakes < MaxRetakes)
             {
-                return;
+                continue;
             }
+
+            return;
         }
     }
 
