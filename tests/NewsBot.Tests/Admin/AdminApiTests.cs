@@ -123,13 +123,13 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var sendId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetInt64();
         var deliveries = service.Services.GetRequiredService<DeliveryStore>();
-        await WaitForFinishedAsync(deliveries, sendId);
+        await WaitForFinishedAsync(service, deliveries, sendId);
         var failedId = await FailOneDeliveryAsync(service, sendId);
 
         var report = await service.Http.SendAsync(Request(HttpMethod.Get, $"/api/admin/sends/{sendId}"));
         var reportText = await report.Content.ReadAsStringAsync();
         var retried = await service.Http.SendAsync(Request(HttpMethod.Post, $"/api/admin/sends/{sendId}/retry-failed"));
-        await WaitForFinishedAsync(deliveries, sendId);
+        await WaitForFinishedAsync(service, deliveries, sendId);
         var counts = await deliveries.CountStatesAsync(sendId, CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.OK, report.StatusCode);
@@ -191,17 +191,19 @@ public sealed class AdminApiTests
         return attempts;
     }
 
-    private static async Task WaitForFinishedAsync(DeliveryStore deliveries, long sendId)
+    private static async Task WaitForFinishedAsync(ServiceUnderTest service, DeliveryStore deliveries, long sendId)
     {
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
+        // Generous: the whole suite runs its hosts in parallel, on PostgreSQL each with its own Hangfire schema.
+        IReadOnlyDictionary<DeliveryState, int> counts = new Dictionary<DeliveryState, int>();
+        for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline; await Task.Delay(100))
         {
-            var counts = await deliveries.CountStatesAsync(sendId, CancellationToken.None);
+            counts = await deliveries.CountStatesAsync(sendId, CancellationToken.None);
             if (counts.GetValueOrDefault(DeliveryState.Pending) + counts.GetValueOrDefault(DeliveryState.Sending) == 0)
             {
                 return;
             }
         }
 
-        throw new TimeoutException($"send {sendId} did not finish in 30 s");
+        throw new TimeoutException($"send {sendId} did not finish in 90 s; ledger: {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}"))}; jobs:\n{service.DescribeJobs()}");
     }
 }

@@ -51,6 +51,19 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         return new ServiceUnderTest(ownsHost ? host : null, app, new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) });
     }
 
+    /// <summary>Every job's states with their reasons and exceptions, for a failure message.</summary>
+    public string DescribeJobs()
+    {
+        var monitoring = Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        var ids = monitoring.ScheduledJobs(0, 50).Select(j => j.Key)
+            .Concat(monitoring.FailedJobs(0, 50).Select(j => j.Key))
+            .Concat(monitoring.EnqueuedJobs("default", 0, 50).Select(j => j.Key))
+            .Concat(monitoring.ProcessingJobs(0, 50).Select(j => j.Key))
+            .Concat(monitoring.SucceededJobs(0, 50).Select(j => j.Key));
+        return string.Join("\n", ids.Select(id => id + ": " + string.Join(" <- ", monitoring.JobDetails(id).History
+            .Select(h => $"{h.StateName} {h.Reason} {string.Join(", ", h.Data.Select(d => d.Key + "=" + d.Value))}"))));
+    }
+
     public async ValueTask DisposeAsync()
     {
         // A test may stop one of several instances early (a clean stop) and dispose the rest at the end.

@@ -69,20 +69,7 @@ public sealed partial class SubscriptionSite : IAsyncDisposable
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"no confirmation mail to {to} reached {OutboxDirectory} within 30 s; jobs: {DescribeJobs()}");
-    }
-
-    /// <summary>Every job's states with their reasons and exceptions, for a failure message.</summary>
-    private string DescribeJobs()
-    {
-        var monitoring = Service.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
-        var ids = monitoring.ScheduledJobs(0, 50).Select(j => j.Key)
-            .Concat(monitoring.FailedJobs(0, 50).Select(j => j.Key))
-            .Concat(monitoring.EnqueuedJobs("default", 0, 50).Select(j => j.Key))
-            .Concat(monitoring.ProcessingJobs(0, 50).Select(j => j.Key))
-            .Concat(monitoring.SucceededJobs(0, 50).Select(j => j.Key));
-        return string.Join("\n", ids.Select(id => id + ": " + string.Join(" <- ", monitoring.JobDetails(id).History
-            .Select(h => $"{h.StateName} {h.Reason} {string.Join(", ", h.Data.Select(d => d.Key + "=" + d.Value))}"))));
+        throw new TimeoutException($"no confirmation mail to {to} reached {OutboxDirectory} within 30 s; jobs: {Service.DescribeJobs()}");
     }
 
     /// <summary>Waits until <paramref name="count"/> confirmation jobs have finished (whether they sent a mail or not).</summary>
