@@ -41,7 +41,16 @@ public sealed class Db : IAsyncDisposable, IDisposable
 
             // One pool per process (https://www.npgsql.org/doc/basic-usage.html#data-source): stores open and close a
             // connection per call, which the pool turns into a reused physical connection.
-            _postgresql = NpgsqlDataSource.Create(connectionString);
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                // https://www.npgsql.org/doc/prepare.html#automatic-preparation: a send repeats a few statements per
+                // row (claim, mark), which the server would otherwise parse and plan every time. A connection
+                // string's own `Max Auto Prepare` wins.
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            }
+
+            _postgresql = builder.Build();
         }
     }
 
