@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
 using MimeKit;
 
 namespace NewsBot.Email;
@@ -127,6 +130,12 @@ public sealed class SmtpOptions
     /// </summary>
     public double MessagesPerSecond { get; set; }
 
+    /// <summary>
+    /// A PEM certificate trusted for the relay besides the system's roots: the relay's own self-signed one, or the
+    /// private CA that issued it. The host name must still match.
+    /// </summary>
+    public string? TrustedCertificatePath { get; set; }
+
     /// <summary>A remote relay answers a message in about 40 ms over the internet, so one connection sends about 25 a second.</summary>
     public const double UnpacedEstimatePerConnection = 25;
 
@@ -165,6 +174,24 @@ public sealed class SmtpOptions
         if (Timeout < TimeSpan.FromSeconds(1) || Timeout > TimeSpan.FromMinutes(10))
         {
             yield return $"{Key}:Timeout {Timeout} must be between 00:00:01 and 00:10:00";
+        }
+
+        if (!string.IsNullOrWhiteSpace(TrustedCertificatePath) && LoadTrustedCertificate() is { Problem: { } problem })
+        {
+            yield return $"{Key}:TrustedCertificatePath '{TrustedCertificatePath}' {problem}";
+        }
+    }
+
+    /// <summary>The certificate of <see cref="TrustedCertificatePath"/>, or why it cannot be read.</summary>
+    internal (X509Certificate2? Certificate, string? Problem) LoadTrustedCertificate()
+    {
+        try
+        {
+            return (X509Certificate2.CreateFromPem(File.ReadAllText(TrustedCertificatePath!)), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            return (null, $"is not a readable PEM certificate: {e.Message}");
         }
     }
 }

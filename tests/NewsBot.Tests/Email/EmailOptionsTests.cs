@@ -37,6 +37,7 @@ public sealed class EmailOptionsTests
             ("NewsBot:Email:Smtp:Username", "user"),
             ("NewsBot:Email:Smtp:PoolSize", "0"),
             ("NewsBot:Email:Smtp:Timeout", "00:00:00"),
+            ("NewsBot:Email:Smtp:TrustedCertificatePath", "/nonexistent/relay.pem"),
             ("NewsBot:Email:Dkim:Domain", "news.example"),
             ("NewsBot:Email:Dkim:Selector", "s 1"),
             ("NewsBot:Email:Dkim:PrivateKeyPath", "/nonexistent/key.pem"),
@@ -52,7 +53,8 @@ public sealed class EmailOptionsTests
             "NewsBot:Email:From 'not a mailbox'", "NewsBot:Email:ReplyTo 'no at sign'", "NewsBot:Email:ListId 'news..example'",
             "NewsBot:Email:UnsubscribeMailto 'Name <u@example.org>'", "NewsBot:Email:PermanentFailurePause -1", "NewsBot:Email:Smtp:Port 70000",
             "NewsBot:Email:Smtp:Username and NewsBot:Email:Smtp:Password go together", "NewsBot:Email:Smtp:PoolSize 0",
-            "NewsBot:Email:Smtp:Timeout 00:00:00", "NewsBot:Email:Dkim:Selector 's 1'", "NewsBot:Email:Dkim:PrivateKeyPath '/nonexistent/key.pem'",
+            "NewsBot:Email:Smtp:Timeout 00:00:00", "NewsBot:Email:Smtp:TrustedCertificatePath '/nonexistent/relay.pem' is not a readable PEM certificate",
+            "NewsBot:Email:Dkim:Selector 's 1'", "NewsBot:Email:Dkim:PrivateKeyPath '/nonexistent/key.pem'",
             "NewsBot:Email:Dkim:Algorithm 'rsa-sha1'", "NewsBot:Email:Verp:LocalPart 'bounce+x'",
         ];
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => l.StartsWith("NewsBot:Email", StringComparison.Ordinal)).ToList();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 using MimeKit;
 
@@ -14,7 +15,7 @@ using SmtpServer.Storage;
 namespace NewsBot.Tests.Email;
 
 /// <summary>One message the server took: the envelope and the message as received.</summary>
-public sealed record ReceivedMail(string MailFrom, IReadOnlyList<string> RcptTo, byte[] Data)
+public sealed record ReceivedMail(string MailFrom, IReadOnlyList<string> RcptTo, byte[] Data, bool OverTls = false)
 {
     public MimeMessage Parse() => MimeMessage.Load(new MemoryStream(Data));
 }
@@ -22,6 +23,7 @@ public sealed record ReceivedMail(string MailFrom, IReadOnlyList<string> RcptTo,
 /// <summary>
 /// A real SMTP server (the SmtpServer package) on a loopback port, for the email channel's tests. On cue it refuses
 /// a recipient with a 4yz or 5yz reply, refuses every sender, or drops the connection after a number of messages.
+/// With a certificate it offers STARTTLS (RFC 3207), or speaks TLS from the start (RFC 8314 §3.3, port 465 style).
 /// </summary>
 public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFilter, IUserAuthenticator
 {
@@ -36,12 +38,19 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
     private int _accepted;
     private int _authenticated;
 
-    private SmtpTestServer(int port)
+    private SmtpTestServer(int port, X509Certificate2? certificate, bool implicitTls)
     {
         Port = port;
         var options = new SmtpServerOptionsBuilder()
             .ServerName("smtp.test")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication(true))
+            .Endpoint(b =>
+            {
+                b.Endpoint(new IPEndPoint(IPAddress.Loopback, port)).AllowUnsecureAuthentication(true);
+                if (certificate is not null)
+                {
+                    b.Certificate(certificate).IsSecure(implicitTls);
+                }
+            })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add((IMessageStore)this);
@@ -84,9 +93,11 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
     /// <summary>Every MAIL FROM gets this reply instead of 250 (a relay that blocked the account).</summary>
     public SmtpResponse? SenderReply { get; set; }
 
-    public static async Task<SmtpTestServer> StartAsync()
+    /// <param name="certificate">Its certificate, with the private key: STARTTLS is offered, or TLS is spoken from the start.</param>
+    /// <param name="implicitTls">TLS from the first byte instead of STARTTLS.</param>
+    public static async Task<SmtpTestServer> StartAsync(X509Certificate2? certificate = null, bool implicitTls = false)
     {
-        var server = new SmtpTestServer(TestHost.FreePort());
+        var server = new SmtpTestServer(TestHost.FreePort(), certificate, implicitTls);
         await server.WaitListeningAsync();
         return server;
     }
@@ -100,7 +111,7 @@ public sealed class SmtpTestServer : IAsyncDisposable, IMessageStore, IMailboxFi
 
     public Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
     {
-        _received.Enqueue(new ReceivedMail(transaction.From.AsAddress(), [.. transaction.To.Select(t => t.AsAddress())], buffer.ToArray()));
+        _received.Enqueue(new ReceivedMail(transaction.From.AsAddress(), [.. transaction.To.Select(t => t.AsAddress())], buffer.ToArray(), context.Pipe.IsSecure));
         if (Interlocked.Increment(ref _accepted) == Volatile.Read(ref _dropAfter))
         {
             context.Properties["drop"] = true;
