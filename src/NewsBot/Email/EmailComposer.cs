@@ -133,8 +133,9 @@ public sealed class EmailComposer
         email.MessageId = message.IdempotencyKey.Replace(':', '.') + "@" + _from.Domain;
         email.Headers.Add(_listIdHeader.Clone());
         AddUnsubscribeHeaders(email, message.Links?.UnsubscribeUrl);
-        // BodyBuilder makes multipart/alternative (RFC 2046 §5.1.4) with the text part first and HTML, the preferred, last.
-        email.Body = new BodyBuilder { TextBody = message.TextBody ?? "", HtmlBody = message.Body }.ToMessageBody();
+        // Multipart/alternative (RFC 2046 §5.1.4) with the text part first and HTML, the preferred, last, as
+        // BodyBuilder makes it, of parts that check their own transfer encoding (BodyTextPart).
+        email.Body = new MultipartAlternative { new BodyTextPart("plain", message.TextBody ?? ""), new BodyTextPart("html", message.Body) };
         if (_signer is not null)
         {
             // 7-bit transfer encodings before signing: a hop without 8BITMIME (RFC 6152) would re-encode 8-bit parts
