@@ -27,70 +27,70 @@ public sealed class MultiInstancePostgresqlTests(ITestOutputHelper log)
     [SkippableFact]
     public async Task ThreeInstancesSendEveryRowOnceWithoutA429AndWithinTelegramsRate()
     {
-        await using var fake = await StartFakeAsync();
-        using var host = TestHost.Create(Db.PostgresqlProvider);
-        var (services, postId) = await SeedAsync(host);
-        var instances = await StartInstancesAsync(host, fake);
-        try
-        {
-            var sendId = await instances[0].CreateSendAsync(postId, Channels.Email, Channels.Telegram);
-            await instances[^1].WaitForFinishedAsync(sendId, TimeSpan.FromMinutes(5));
+        await using var send = await StartSendAsync();
 
-            // First: a 429 fails a row transiently, which the checks below would report less plainly.
-            Assert.Equal(0, fake.TooManyRequests);
-            await AssertEachRowSentOnceAsync(host, services, sendId);
-            Assert.Equal(0, await CountRowsClaimedMoreThanOnceAsync(services, sendId));
-            var chats = fake.Messages.Select(m => m.ChatId).ToList();
-            Assert.Equal(TelegramChats, chats.Count);
-            Assert.Equal(TelegramChats, chats.Distinct().Count());
-            var times = fake.Messages.Select(m => m.At).Order().ToList();
-            var rate = (times.Count - 1) / (times[^1] - times[0]).TotalSeconds;
-            var busiestSecond = times.Select((t, i) => times.Skip(i).TakeWhile(u => u - t < TimeSpan.FromSeconds(1)).Count()).Max();
-            log.WriteLine($"telegram: {times.Count} messages in {(times[^1] - times[0]).TotalSeconds:F1} s, {rate:F2}/s; busiest second {busiestSecond}");
-            // The mean over the whole send, with 1% for the timing of the first and last message; the fake's own
-            // token bucket (30 a second) answered no 429, so no second went over.
-            Assert.InRange(rate, 0, TelegramLimit * 1.01);
-        }
-        finally
-        {
-            DisposeAll(instances);
-        }
+        await send.Instances[^1].WaitForFinishedAsync(send.SendId, TimeSpan.FromMinutes(5));
+
+        // First: a 429 fails a row transiently, which the checks below would report less plainly.
+        Assert.Equal(0, send.Fake.TooManyRequests);
+        await AssertEachRowSentOnceAsync(send);
+        Assert.Equal(0, await CountRowsClaimedMoreThanOnceAsync(send));
+        var chats = send.Fake.Messages.Select(m => m.ChatId).ToList();
+        Assert.Equal(TelegramChats, chats.Count);
+        Assert.Equal(TelegramChats, chats.Distinct().Count());
+        var times = send.Fake.Messages.Select(m => m.At).Order().ToList();
+        var rate = (times.Count - 1) / (times[^1] - times[0]).TotalSeconds;
+        var busiestSecond = times.Select((t, i) => times.Skip(i).TakeWhile(u => u - t < TimeSpan.FromSeconds(1)).Count()).Max();
+        log.WriteLine($"telegram: {times.Count} messages in {(times[^1] - times[0]).TotalSeconds:F1} s, {rate:F2}/s; busiest second {busiestSecond}");
+        // The mean over the whole send, with 1% for the timing of the first and last message; the fake's own
+        // token bucket (30 a second) answered no 429, so no second went over.
+        Assert.InRange(rate, 0, TelegramLimit * 1.01);
     }
 
     [SkippableFact]
     public async Task KillingAnInstanceMidSendLeavesTheOthersToFinishItsRowsAfterItsLeaseExpires()
     {
-        await using var fake = await StartFakeAsync();
-        using var host = TestHost.Create(Db.PostgresqlProvider);
-        var (services, postId) = await SeedAsync(host);
-        var instances = await StartInstancesAsync(host, fake);
+        await using var send = await StartSendAsync();
+        var fake = send.Fake;
+        var outbox = Path.Combine(send.Host.DataDirectory, "outbox");
+        await Eventually.HoldsAsync(
+            () => Task.FromResult(Directory.Exists(outbox) && Directory.EnumerateFiles(outbox, "*.eml").Count() >= EmailRecipients / 4 && fake.Messages.Count >= TelegramChats / 4),
+            $"a quarter of the send out ({EmailRecipients / 4} outbox files and {TelegramChats / 4} Telegram messages)", seconds: 300);
+        await send.Instances[1].KillAsync();
+        var countsAtKill = await send.Services.GetRequiredService<DeliveryStore>().CountStatesAsync(send.SendId, CancellationToken.None);
+        log.WriteLine($"killed {send.Instances[1].Name} with {fake.Messages.Count} Telegram messages; ledger then: {string.Join(", ", countsAtKill.Select(c => $"{c.Key} {c.Value}"))}");
+        Assert.True(countsAtKill[DeliveryState.Sent] < EmailRecipients + TelegramChats, "the send finished before the kill: the test proved nothing");
+
+        await send.Instances[2].WaitForFinishedAsync(send.SendId, TimeSpan.FromMinutes(5));
+
+        await AssertEachRowSentOnceAsync(send);
+        var chats = fake.Messages.Select(m => m.ChatId).ToList();
+        Assert.Equal(TelegramChats, chats.Distinct().Count());
+        // At least once, not exactly: a message Telegram accepted from the killed instance just before the kill,
+        // whose row was not yet marked sent, goes again (the Bot API has no idempotency key). Each of the
+        // instance's Hangfire workers (JobServices: twice the cores, at least 2) sends one message at a time,
+        // so it can have one such message each in flight, no more.
+        log.WriteLine($"telegram: {chats.Count} messages to {TelegramChats} chats");
+        Assert.InRange(chats.Count - TelegramChats, 0, Math.Max(2, Environment.ProcessorCount * 2));
+    }
+
+    /// <summary>The fake Bot API, the seeded database, the three instances, and the send created on the first.</summary>
+    private async Task<RunningSend> StartSendAsync()
+    {
+        var fake = await StartFakeAsync();
+        var host = TestHost.Create(Db.PostgresqlProvider);
+        List<ServiceProcess> instances = [];
         try
         {
+            var (services, postId) = await SeedAsync(host);
+            instances = await StartInstancesAsync(host, fake);
             var sendId = await instances[0].CreateSendAsync(postId, Channels.Email, Channels.Telegram);
-            var outbox = Path.Combine(host.DataDirectory, "outbox");
-            await Eventually.HoldsAsync(
-                () => Task.FromResult(Directory.Exists(outbox) && Directory.EnumerateFiles(outbox, "*.eml").Count() >= EmailRecipients / 4 && fake.Messages.Count >= TelegramChats / 4),
-                $"a quarter of the send out ({EmailRecipients / 4} outbox files and {TelegramChats / 4} Telegram messages)", seconds: 300);
-            await instances[1].KillAsync();
-            var countsAtKill = await services.GetRequiredService<DeliveryStore>().CountStatesAsync(sendId, CancellationToken.None);
-            log.WriteLine($"killed {instances[1].Name} with {fake.Messages.Count} Telegram messages; ledger then: {string.Join(", ", countsAtKill.Select(c => $"{c.Key} {c.Value}"))}");
-            Assert.True(countsAtKill[DeliveryState.Sent] < EmailRecipients + TelegramChats, "the send finished before the kill: the test proved nothing");
-
-            await instances[2].WaitForFinishedAsync(sendId, TimeSpan.FromMinutes(5));
-
-            await AssertEachRowSentOnceAsync(host, services, sendId);
-            var chats = fake.Messages.Select(m => m.ChatId).ToList();
-            Assert.Equal(TelegramChats, chats.Distinct().Count());
-            // At least once, not exactly: a message Telegram accepted from the killed instance just before the kill,
-            // whose row was not yet marked sent, goes again (the Bot API has no idempotency key). Each of the
-            // instance's Hangfire workers (JobServices: twice the cores, at least 2) sends one message at a time,
-            // so it can have one such message each in flight, no more.
-            log.WriteLine($"telegram: {chats.Count} messages to {TelegramChats} chats");
-            Assert.InRange(chats.Count - TelegramChats, 0, Math.Max(2, Environment.ProcessorCount * 2));
+            return new RunningSend(fake, host, services, instances, sendId);
         }
-        finally
+        catch
         {
-            DisposeAll(instances);
+            await new RunningSend(fake, host, null!, instances, 0).DisposeAsync();
+            throw;
         }
     }
 
@@ -144,12 +144,12 @@ public sealed class MultiInstancePostgresqlTests(ITestOutputHelper log)
     }
 
     /// <summary>Every ledger row sent, and one outbox file per email recipient.</summary>
-    private static async Task AssertEachRowSentOnceAsync(TestHost host, IServiceProvider services, long sendId)
+    private static async Task AssertEachRowSentOnceAsync(RunningSend send)
     {
-        var counts = await services.GetRequiredService<DeliveryStore>().CountStatesAsync(sendId, CancellationToken.None);
+        var counts = await send.Services.GetRequiredService<DeliveryStore>().CountStatesAsync(send.SendId, CancellationToken.None);
         Assert.Equal(EmailRecipients + TelegramChats, counts[DeliveryState.Sent]);
         Assert.Equal(EmailRecipients + TelegramChats, counts.Values.Sum());
-        var messages = Directory.EnumerateFiles(Path.Combine(host.DataDirectory, "outbox"), "*.eml").ToList();
+        var messages = Directory.EnumerateFiles(Path.Combine(send.Host.DataDirectory, "outbox"), "*.eml").ToList();
         Assert.Equal(EmailRecipients, messages.Count);
         Assert.Equal(EmailRecipients, messages.Select(ServiceProcess.ReadRecipient).Distinct(StringComparer.OrdinalIgnoreCase).Count());
     }
@@ -158,11 +158,11 @@ public sealed class MultiInstancePostgresqlTests(ITestOutputHelper log)
     /// Rows claimed more than once: the outbox writes a message's file once whoever sends it, so the claim count is
     /// what shows whether two instances sent the same row.
     /// </summary>
-    private static async Task<long> CountRowsClaimedMoreThanOnceAsync(IServiceProvider services, long sendId)
+    private static async Task<long> CountRowsClaimedMoreThanOnceAsync(RunningSend send)
     {
-        await using var connection = await services.GetRequiredService<Db>().OpenAsync(CancellationToken.None);
+        await using var connection = await send.Services.GetRequiredService<Db>().OpenAsync(CancellationToken.None);
         await using var command = connection.CreateCommand("SELECT COUNT(*) FROM deliveries WHERE send_id = @send_id AND attempts <> 1");
-        command.AddParameter("send_id", sendId);
+        command.AddParameter("send_id", send.SendId);
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -171,6 +171,17 @@ public sealed class MultiInstancePostgresqlTests(ITestOutputHelper log)
         foreach (var instance in instances)
         {
             instance.Dispose();
+        }
+    }
+
+    private sealed record RunningSend(FakeBotApi Fake, TestHost Host, IServiceProvider Services, List<ServiceProcess> Instances, long SendId)
+        : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            DisposeAll(Instances);
+            Host.Dispose();
+            await Fake.DisposeAsync();
         }
     }
 }
