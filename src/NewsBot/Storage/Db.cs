@@ -45,8 +45,8 @@ public sealed class Db : IAsyncDisposable, IDisposable
             if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
             {
                 // https://www.npgsql.org/doc/prepare.html#automatic-preparation: a send repeats a few statements per
-                // row (claim, mark), which the server would otherwise parse and plan every time. A connection
-                // string's own `Max Auto Prepare` wins.
+                // row (claim, mark), which the server would otherwise parse and plan every time. A positive
+                // `Max Auto Prepare` in the connection string wins.
                 builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
             }
 
