@@ -11,7 +11,8 @@ namespace NewsBot.Email;
 /// be on the wire before the client waits for a reply: a read sends what is held, and so does a flush or a full
 /// buffer. A message then goes out in one call. Reads and writes give up after <see cref="ReadTimeout"/> and
 /// <see cref="WriteTimeout"/> (<c>NewsBot:Email:Smtp:Timeout</c>) with a <see cref="TimeoutException"/>, as MailKit's
-/// own socket stream does.
+/// own socket stream does. The synchronous methods are the ones <see cref="EmailChannel"/> uses, on a socket left in
+/// blocking mode (see there why); the asynchronous ones are complete for any other caller.
 /// </summary>
 public sealed class SmtpSocketStream : Stream
 {
@@ -41,10 +42,27 @@ public sealed class SmtpSocketStream : Stream
     public override bool CanTimeout => true;
 
     /// <summary>Milliseconds; <see cref="Timeout.Infinite"/> (the default) waits for ever.</summary>
-    public override int ReadTimeout { get; set; } = Timeout.Infinite;
+    public override int ReadTimeout
+    {
+        get;
+        set
+        {
+            // socket(7) SO_RCVTIMEO: set once here, not per read, since each setting is a system call.
+            _socket.ReceiveTimeout = value == Timeout.Infinite ? 0 : value;
+            field = value;
+        }
+    } = Timeout.Infinite;
 
     /// <inheritdoc cref="ReadTimeout"/>
-    public override int WriteTimeout { get; set; } = Timeout.Infinite;
+    public override int WriteTimeout
+    {
+        get;
+        set
+        {
+            _socket.SendTimeout = value == Timeout.Infinite ? 0 : value;
+            field = value;
+        }
+    } = Timeout.Infinite;
 
     public override long Length => throw new NotSupportedException();
 
@@ -71,11 +89,19 @@ public sealed class SmtpSocketStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count)
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
     {
         Flush();
-        _socket.ReceiveTimeout = ReadTimeout == Timeout.Infinite ? 0 : ReadTimeout;
-        return _socket.Receive(buffer, offset, count, SocketFlags.None);
+        try
+        {
+            return _socket.Receive(buffer, SocketFlags.None);
+        }
+        catch (SocketException e) when (IsTimeout(e))
+        {
+            throw new TimeoutException($"The SMTP server sent nothing for {ReadTimeout} ms.", e);
+        }
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -98,21 +124,23 @@ public sealed class SmtpSocketStream : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override void Write(byte[] buffer, int offset, int count)
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_count + count > _pending.Length)
+        if (_count + buffer.Length > _pending.Length)
         {
             Flush();
-            if (count > _pending.Length)
+            if (buffer.Length > _pending.Length)
             {
-                SendAll(buffer.AsSpan(offset, count));
+                SendAll(buffer);
                 return;
             }
         }
 
-        buffer.AsSpan(offset, count).CopyTo(_pending.AsSpan(_count));
-        _count += count;
+        buffer.CopyTo(_pending.AsSpan(_count));
+        _count += buffer.Length;
     }
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
@@ -141,6 +169,12 @@ public sealed class SmtpSocketStream : Stream
         _count = 0;
         SendAll(_pending.AsSpan(0, count));
     }
+
+    /// <summary>
+    /// Closes the socket from another thread, which makes a blocking read or write on it fail at once. The buffer
+    /// stays until <see cref="Stream.Dispose()"/> on the thread that uses the stream, which may still be writing to it.
+    /// </summary>
+    public void Abort() => _socket.Dispose();
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
@@ -179,12 +213,21 @@ public sealed class SmtpSocketStream : Stream
 
     private void SendAll(ReadOnlySpan<byte> data)
     {
-        _socket.SendTimeout = WriteTimeout == Timeout.Infinite ? 0 : WriteTimeout;
-        while (!data.IsEmpty)
+        try
         {
-            data = data[_socket.Send(data, SocketFlags.None)..];
+            while (!data.IsEmpty)
+            {
+                data = data[_socket.Send(data, SocketFlags.None)..];
+            }
+        }
+        catch (SocketException e) when (IsTimeout(e))
+        {
+            throw new TimeoutException($"The SMTP server took nothing for {WriteTimeout} ms.", e);
         }
     }
+
+    /// <summary>socket(7): a blocking call that reaches SO_RCVTIMEO or SO_SNDTIMEO fails with EAGAIN.</summary>
+    private static bool IsTimeout(SocketException e) => e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock;
 
     private static CancellationTokenSource? Deadline(int milliseconds, CancellationToken cancellationToken)
     {

@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 
 using MimeKit;
 using MimeKit.Cryptography;
@@ -197,6 +200,74 @@ public sealed class EmailChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACancelledSend_EndsAtOnce_WhileTheRelayIsSilent_AndClosesTheSession()
+    {
+        // A relay that greets, answers EHLO and then says nothing: the session blocks on MAIL FROM's reply, and only
+        // the cancellation (not the minute's timeout) can end it.
+        using var relay = new TcpListener(IPAddress.Loopback, 0);
+        relay.Start();
+        var heard = SilentAfterEhloAsync(relay);
+        var h = await CreateAsync(
+            ("NewsBot:Email:Smtp:Port", ((IPEndPoint)relay.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture)),
+            ("NewsBot:Email:Smtp:Timeout", "00:01:00"));
+        var channel = h.Services.GetRequiredService<EmailChannel>();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        // On a thread of its own: the session blocks the thread that sends.
+        var sending = Task.Run(() => channel.SendAsync(Message("k:1", "reader@example.org", "Hello"), cancel.Token));
+
+        // Not an OperationCanceledException after 20 s means the send waited for the relay's timeout instead.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending.WaitAsync(TimeSpan.FromSeconds(20)));
+        var transcript = await heard.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Contains("MAIL FROM:<", transcript, StringComparison.Ordinal);
+        Assert.DoesNotContain("DATA", transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARelayThatNeverAcceptsTheConnection_FailsTheMessageTransiently_AfterTheTimeout()
+    {
+        // Linux drops a SYN while the listener's accept queue is full, so once a few connections wait unaccepted the
+        // next connect gets no answer at all, as from a firewalled relay.
+        using var relay = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        relay.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        relay.Listen(0);
+        var endpoint = (IPEndPoint)relay.LocalEndPoint!;
+        var waiting = new List<Socket>();
+        try
+        {
+            while (waiting.Count < 16)
+            {
+                var filler = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                waiting.Add(filler);
+                using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+                try
+                {
+                    await filler.ConnectAsync(endpoint, wait.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+
+            Assert.True(waiting.Count < 16, "the accept queue never filled");
+            var h = await CreateAsync(
+                ("NewsBot:Email:Smtp:Port", endpoint.Port.ToString(CultureInfo.InvariantCulture)),
+                ("NewsBot:Email:Smtp:Timeout", "00:00:01"));
+            var channel = h.Services.GetRequiredService<EmailChannel>();
+
+            var result = await Task.Run(() => channel.SendAsync(Message("k:1", "reader@example.org", "Hello"), Ct)).WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(ChannelOutcome.FailedTransient, result.Outcome);
+            Assert.Contains($"did not accept the connection within 1000 ms", result.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            waiting.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task CrLfInASubject_CreatesNoHeaderAndNoRecipient()
     {
         var h = await CreateAsync();
@@ -290,6 +361,34 @@ public sealed class EmailChannelTests : IAsyncLifetime
 
         Assert.Equal(4, (await h.Store.CountStatesAsync(sendId, Ct))[DeliveryState.Sent]);
         Assert.Equal(1, _smtp.Authenticated);
+    }
+
+    /// <summary>Accepts one session, greets, answers EHLO, then only listens; returns what the client sent until it closed.</summary>
+    private static async Task<string> SilentAfterEhloAsync(TcpListener relay)
+    {
+        using var session = await relay.AcceptSocketAsync();
+        await session.SendAsync("220 silent.test ESMTP\r\n"u8.ToArray());
+        var heard = new StringBuilder();
+        var buffer = new byte[1024];
+        try
+        {
+            int read;
+            while ((read = await session.ReceiveAsync(buffer)) > 0)
+            {
+                var text = Encoding.ASCII.GetString(buffer, 0, read);
+                heard.Append(text);
+                if (text.StartsWith("EHLO", StringComparison.Ordinal))
+                {
+                    await session.SendAsync("250 silent.test\r\n"u8.ToArray());
+                }
+            }
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            // A socket closed mid-session may end with a reset rather than a FIN; either way the client has gone.
+        }
+
+        return heard.ToString();
     }
 
     private async Task<DeliveryHarness> CreateAsync(params (string Key, string? Value)[] settings)

@@ -105,6 +105,64 @@ public sealed class SmtpSocketStreamTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _stream.ReadAsync(new byte[64], cancel.Token).AsTask());
     }
 
+    [Fact]
+    public async Task OnABlockingSocket_TheSynchronousCalls_HoldWritesUntilTheRead_AndASilentServerTimesOut()
+    {
+        var (client, server) = await ConnectBlockingAsync();
+        using var _ = server;
+        using var stream = new SmtpSocketStream(client) { ReadTimeout = 300, WriteTimeout = 5_000 };
+        var message = Encoding.ASCII.GetBytes(new string('z', 3 * 4096) + "\r\n.\r\n");
+        for (var offset = 0; offset < message.Length; offset += 4096)
+        {
+            stream.Write(message, offset, Math.Min(4096, message.Length - offset));
+        }
+
+        Assert.Equal(message.Length, stream.PendingBytes);
+        Assert.False(server.Poll(TimeSpan.FromMilliseconds(100), SelectMode.SelectRead), "nothing reaches the server before the client waits for a reply");
+        await server.SendAsync("250 2.0.0 Ok\r\n"u8.ToArray());
+
+        var reply = new byte[64];
+        var read = stream.Read(reply, 0, reply.Length);
+
+        Assert.Equal("250 2.0.0 Ok\r\n", Encoding.ASCII.GetString(reply, 0, read));
+        Assert.Equal(message, await ReceiveAsync(server, message.Length));
+        Assert.True(client.Blocking);
+        var error = Assert.Throws<TimeoutException>(() => stream.Read(reply, 0, reply.Length));
+        Assert.Contains("300 ms", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Abort_EndsABlockingReadOnAnotherThread()
+    {
+        var (client, server) = await ConnectBlockingAsync();
+        using var _ = server;
+        using var stream = new SmtpSocketStream(client);
+        var reading = Task.Run(() => stream.Read(new byte[64], 0, 64));
+        await Task.Delay(200);
+        Assert.False(reading.IsCompleted, "the server sent nothing, so the read still waits");
+
+        stream.Abort();
+
+        // A closed socket ends the read with end-of-stream or an error; without Abort it would wait for ever.
+        try
+        {
+            Assert.Equal(0, await reading.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The other way a closed socket ends a blocking read.
+        }
+    }
+
+    /// <summary>A client socket connected synchronously, so it stays in blocking mode, and the server's end.</summary>
+    private async Task<(Socket Client, Socket Server)> ConnectBlockingAsync()
+    {
+        var client = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var accept = _listener.AcceptSocketAsync();
+        client.Connect((IPEndPoint)_listener.LocalEndpoint);
+        return (client, await accept);
+    }
+
     private async Task<string> ReadReplyAsync()
     {
         var buffer = new byte[256];
@@ -112,14 +170,16 @@ public sealed class SmtpSocketStreamTests : IAsyncLifetime
         return Encoding.ASCII.GetString(buffer, 0, read);
     }
 
-    private async Task<byte[]> ReceiveAsync(int count)
+    private Task<byte[]> ReceiveAsync(int count) => ReceiveAsync(_server, count);
+
+    private static async Task<byte[]> ReceiveAsync(Socket server, int count)
     {
         var received = new byte[count];
         var total = 0;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         while (total < count)
         {
-            var read = await _server.ReceiveAsync(received.AsMemory(total), SocketFlags.None, timeout.Token);
+            var read = await server.ReceiveAsync(received.AsMemory(total), SocketFlags.None, timeout.Token);
             Assert.NotEqual(0, read);
             total += read;
         }
