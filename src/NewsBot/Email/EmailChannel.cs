@@ -194,6 +194,14 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
                 return (new ChannelResult(ChannelOutcome.FailedPermanent,
                     $"SMTP AUTH refused by {_options.Smtp.Host}: {e.Message.Trim()} (check {SmtpKey}:Username and {SmtpKey}:Password)"), false);
             }
+            catch (SslHandshakeException e) when (e.ServerCertificate is not null)
+            {
+                // The relay's certificate was refused, not the connection lost: every message would meet the same
+                // certificate, so as with refused credentials it is permanent and counts toward pausing the send.
+                connection.Close();
+                return (new ChannelResult(ChannelOutcome.FailedPermanent,
+                    $"TLS: the certificate of {_options.Smtp.Host} was refused ({e.ServerCertificate.Subject}): {e.Message.Trim()} (check {SmtpKey}:Host against the certificate's names, or {SmtpKey}:TrustedCertificatePath)"), false);
+            }
             catch (Exception e) when (IsConnectionFailure(e) && !ct.IsCancellationRequested)
             {
                 var accepted = connection.Client.SenderAccepted;
