@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 using MimeKit;
 using MimeKit.Cryptography;
 
@@ -10,7 +12,7 @@ namespace NewsBot.Email;
 /// headers bulk senders need (Gmail's and Yahoo's 2024 rules: List-Unsubscribe with one-click, DKIM), the text and
 /// HTML parts, and the envelope sender (VERP) the SMTP channel uses.
 /// </summary>
-public sealed class EmailComposer
+public sealed class EmailComposer : IDisposable
 {
     /// <summary>RFC 8058 §3.1: the exact List-Unsubscribe-Post value.</summary>
     public const string OneClick = "List-Unsubscribe=One-Click";
@@ -73,20 +75,22 @@ public sealed class EmailComposer
             var algorithm = dkim.Algorithm == DkimOptions.Ed25519Sha256 ? DkimSignatureAlgorithm.Ed25519Sha256 : DkimSignatureAlgorithm.RsaSha256;
             try
             {
-                _signer = new DkimSigner(dkim.PrivateKeyPath!, dkim.Domain!, dkim.Selector!, algorithm)
-                {
-                    // RFC 6376 §3.4: relaxed survives the re-folding and whitespace changes relays make.
-                    HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-                    BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-                };
+                _signer = algorithm == DkimSignatureAlgorithm.RsaSha256
+                    ? new RsaDkimSigner(dkim.PrivateKeyPath!, dkim.Domain!, dkim.Selector!, time)
+                    : new DkimSigner(dkim.PrivateKeyPath!, dkim.Domain!, dkim.Selector!, algorithm);
+                // RFC 6376 §3.4: relaxed survives the re-folding and whitespace changes relays make.
+                _signer.HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
+                _signer.BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed;
             }
-            catch (Exception e) when (e is FormatException or IOException or NotSupportedException or ArgumentException or InvalidCastException)
+            catch (Exception e) when (e is FormatException or IOException or NotSupportedException or ArgumentException or InvalidCastException or CryptographicException)
             {
                 throw new ArgumentException(
                     $"{EmailOptions.Section}:Dkim:PrivateKeyPath '{dkim.PrivateKeyPath}' is not a PEM {dkim.Algorithm} private key: {e.Message}", nameof(options), e);
             }
         }
     }
+
+    public void Dispose() => (_signer as IDisposable)?.Dispose();
 
     /// <summary>A bare address (no display name) with a domain, as the ledger stores it; null otherwise.</summary>
     public static MailboxAddress? ParseRecipient(string address) =>

@@ -40,7 +40,7 @@ public static class EmailServices
             {
                 try
                 {
-                    _ = new EmailComposer(options, TimeProvider.System);
+                    using var composer = new EmailComposer(options, TimeProvider.System);
                 }
                 catch (ArgumentException e)
                 {

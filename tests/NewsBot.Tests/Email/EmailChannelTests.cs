@@ -192,7 +192,7 @@ public sealed class EmailChannelTests : IAsyncLifetime
         Assert.Equal(("news.example", "nb2026"), (tags["d"], tags["s"]));
         var signed = tags["h"].Split(':').Select(x => x.Trim().ToLowerInvariant()).ToList();
         Assert.Subset(signed.ToHashSet(), new HashSet<string> { "from", "subject", "date", "to", "message-id", "list-unsubscribe", "list-unsubscribe-post" });
-        var verifier = new DkimVerifier(new FixtureKeyLocator(File.ReadAllText(TestPaths.Fixture($"email/{key}.txt")).Trim()));
+        var verifier = new DkimVerifier(new DkimKeyRecords([new(DkimKeyRecords.RecordName("nb2026", "news.example"), File.ReadAllText(TestPaths.Fixture($"email/{key}.txt")).Trim())]));
         Assert.True(await verifier.VerifyAsync(message, signature, Ct));
         // Changing a signed header breaks it: the verification above is not vacuous.
         message.Headers[HeaderId.ListUnsubscribe] = "<https://evil.example/unsubscribe>";
@@ -430,14 +430,4 @@ public sealed class EmailChannelTests : IAsyncLifetime
             new NewsBot.Templates.SubscriberLinks("https://news.example/preferences?s=1", "https://news.example/unsubscribe?s=1"));
 
     private static string Unfold(string? value) => (value ?? "").Replace("\r\n", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Trim();
-
-    /// <summary>Answers every key lookup with one DNS TXT record, as <c>selector._domainkey.domain</c> would.</summary>
-    private sealed class FixtureKeyLocator(string txtRecord) : DkimPublicKeyLocatorBase
-    {
-        public override Org.BouncyCastle.Crypto.AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
-            GetPublicKey(txtRecord);
-
-        public override Task<Org.BouncyCastle.Crypto.AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
-            Task.FromResult(GetPublicKey(txtRecord));
-    }
 }
