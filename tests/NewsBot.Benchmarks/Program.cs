@@ -10,7 +10,7 @@ namespace NewsBot.Benchmarks;
 /// <c>-- personalise [N]</c>: a templated email digest personalised for N subscribers;
 /// <c>-- plan [n]</c>: planning a post send to n subscribers;
 /// <c>-- telegram [seconds] [chats]</c>: the Telegram channel against the fake Bot API: its own overhead, at Telegram's 30/s, and the ETA check;
-/// <c>-- email [count] [connections] [rounds]</c>: personalised digests through the email channel to postfix's smtp-sink, against smtp-source;
+/// <c>-- email [count] [connections] [rounds] [none|rsa-sha256|ed25519-sha256]</c>: personalised digests through the email channel to postfix's smtp-sink, against smtp-source;
 /// <c>-- instances [recipients] [maxInstances] [connectionString]</c>: one send by 1..maxInstances service processes on PostgreSQL;
 /// anything else goes to BenchmarkDotNet (<c>-- --filter '*Parse*'</c>).
 /// </summary>
@@ -46,7 +46,8 @@ public static class BenchmarkProgram
                 Environment.ExitCode = await Email.EmailHarness.RunAsync(
                     args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
                     args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 4,
-                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 5);
+                    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 5,
+                    args.Length > 4 ? args[4] : "none");
                 break;
             case "instances":
                 Environment.ExitCode = await InstancesHarness.RunAsync(
