@@ -51,15 +51,15 @@ public static class AdminApi
             return Results.Json(new { subject = message.Subject, body = message.Personalise(AdminService.PreviewLinks) });
         });
 
-    /// <summary>The newest bounces and complaints from the bounce mailbox (<c>?limit=</c>, default 50; <c>?address=</c>).</summary>
-    private static async Task<IResult> ListBouncesAsync(BounceStore bounces, int? limit, string? address, CancellationToken ct)
+    /// <summary>The newest bounces and complaints from the bounce mailbox (<c>?limit=</c>, default 50; <c>?address=</c>; <c>?send=</c>).</summary>
+    private static async Task<IResult> ListBouncesAsync(BounceStore bounces, int? limit, string? address, long? send, CancellationToken ct)
     {
         if (limit is < 1 or > 1000)
         {
             return Results.Problem($"limit {limit} must be between 1 and 1000", statusCode: 400);
         }
 
-        var list = await bounces.ListRecentAsync(limit ?? 50, address, ct);
+        var list = await bounces.ListRecentAsync(limit ?? 50, address, ct, send);
         return Results.Json(list.Select(b => new
         {
             id = b.Id,

@@ -1,4 +1,5 @@
 using NewsBot.Delivery;
+using NewsBot.Email;
 using NewsBot.Posts;
 using NewsBot.Subscribers;
 using NewsBot.Templates;
@@ -10,7 +11,10 @@ namespace NewsBot.Admin;
 /// <param name="Since">For a digest: cover posts from this time on instead of each subscriber's last digest.</param>
 public sealed record AdminSendRequest(string? Kind, long? PostId, string? Cadence, IReadOnlyList<string>? Channels, IReadOnlyList<string>? Topics, bool DryRun, DateTimeOffset? Since = null);
 
-/// <summary>A send's report: counts per ledger state and up to 50 errors; a paused send says since when and why.</summary>
+/// <summary>
+/// A send's report: counts per ledger state and up to 50 errors; a paused send says since when and why; and the
+/// bounces and complaints that came back from it afterwards, per kind (the bounce mailbox, when it is on).
+/// </summary>
 public sealed record SendReport(
     long Id,
     string Kind,
@@ -25,7 +29,8 @@ public sealed record SendReport(
     IReadOnlyDictionary<string, int> Counts,
     IReadOnlyList<SendReportError> Errors,
     DateTimeOffset? PausedAt = null,
-    string? PauseReason = null);
+    string? PauseReason = null,
+    IReadOnlyDictionary<string, int>? Bounces = null);
 
 public sealed record SendReportError(string Channel, string Address, string State, string? Error, int Attempts);
 
@@ -45,6 +50,7 @@ public sealed class AdminService(
     TemplateRenderer templates,
     TopicMatcher topics,
     IEnumerable<IChannel> channels,
+    BounceStore bounces,
     TimeProvider time)
 {
     public async Task<SendPlan> CreateSendAsync(AdminSendRequest request, string requestedBy, CancellationToken ct)
@@ -113,12 +119,14 @@ public sealed class AdminService(
 
         var counts = await deliveries.CountStatesAsync(sendId, ct);
         var errors = await deliveries.ListErrorsAsync(sendId, 50, ct);
+        var bounced = await bounces.CountForSendAsync(sendId, ct);
         return new SendReport(
             send.Id, send.Kind, send.PostId, send.Cadence?.ToString().ToLowerInvariant(), send.Channels, send.Topics, send.RequestedBy,
             send.CreatedAt, send.FinishedAt, send.Total,
             Enum.GetValues<DeliveryState>().ToDictionary(DeliveryStore.StateName, s => counts.GetValueOrDefault(s)),
             [.. errors.Select(e => new SendReportError(e.Channel, e.Address, DeliveryStore.StateName(e.State), e.Error, e.Attempts))],
-            send.PausedAt, send.PauseReason);
+            send.PausedAt, send.PauseReason,
+            Enum.GetValues<BounceKind>().ToDictionary(BounceStore.KindName, k => bounced.GetValueOrDefault(k)));
     }
 
     /// <summary>

@@ -22,8 +22,9 @@ public static class BounceCommands
     private static Command CreateList(Func<IServiceProvider> services, TextWriter output, TextWriter error)
     {
         var address = new Option<string?>("--address") { Description = "Only the bounces of this email address." };
+        var send = new Option<long?>("--send") { Description = "Only the bounces that came back from this send." };
         var limit = new Option<int>("--limit") { Description = "How many, newest first (1-1000).", DefaultValueFactory = _ => 50 };
-        var command = new Command("list", "List the newest bounces: when, kind, status, address and whether it was suppressed.") { address, limit };
+        var command = new Command("list", "List the newest bounces: when, kind, status, address and whether it was suppressed.") { address, send, limit };
         command.SetAction((result, ct) => CliApp.RunVerbAsync(error, async () =>
         {
             var count = result.GetValue(limit);
@@ -33,7 +34,7 @@ public static class BounceCommands
             }
 
             var store = (await CliApp.OpenStoreAsync(services, ct)).GetRequiredService<BounceStore>();
-            var list = await store.ListRecentAsync(count, result.GetValue(address), ct);
+            var list = await store.ListRecentAsync(count, result.GetValue(address), ct, result.GetValue(send));
             foreach (var b in list)
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

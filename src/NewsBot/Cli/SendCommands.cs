@@ -219,6 +219,11 @@ public static class SendCommands
             lines.Add($"  PAUSED since {PostJson.FormatDate(paused)}: {report.PauseReason} (resume: POST /api/admin/sends/{report.Id}/retry-failed)");
         }
 
+        if (report.Bounces?.Where(b => b.Value > 0).ToList() is { Count: > 0 } bounced)
+        {
+            lines.Add($"  bounced afterwards: {string.Join(", ", bounced.Select(b => $"{b.Key} {b.Value:N0}"))} (bounces list --send {report.Id})");
+        }
+
         lines.AddRange(report.Errors.Select(e => $"  {e.State} {e.Channel} {e.Address} after {e.Attempts} attempt(s): {e.Error}"));
         return string.Join(Environment.NewLine, lines);
     }

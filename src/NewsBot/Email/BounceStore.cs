@@ -125,15 +125,48 @@ public sealed class BounceStore(Db db, TimeProvider time)
         return Convert.ToInt32(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The newest <paramref name="limit"/> bounces, newest first; only those of <paramref name="address"/> when given.</summary>
-    public async Task<IReadOnlyList<Bounce>> ListRecentAsync(int limit, string? address, CancellationToken ct)
+    /// <summary>
+    /// How many bounces of each kind came back from one send, matched to its rows by VERP or the returned Message-ID:
+    /// the ledger says what the relay took, this what the receivers sent back later.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<BounceKind, int>> CountForSendAsync(long sendId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        await using var command = connection.CreateCommand("SELECT kind, COUNT(*) FROM bounces WHERE send_id = @send GROUP BY kind");
+        command.AddParameter("send", sendId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var counts = new Dictionary<BounceKind, int>();
+        while (await reader.ReadAsync(ct))
+        {
+            counts[ParseKind(reader.GetString(0))] = Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return counts;
+    }
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> bounces, newest first; only those of <paramref name="address"/>, and only
+    /// those that came back from send <paramref name="sendId"/>, when given.
+    /// </summary>
+    public async Task<IReadOnlyList<Bounce>> ListRecentAsync(int limit, string? address, CancellationToken ct, long? sendId = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxListSize);
+        var conditions = new List<string>();
+        if (address is not null)
+        {
+            conditions.Add("address = @address");
+        }
+
+        if (sendId is not null)
+        {
+            conditions.Add("send_id = @send");
+        }
+
         await using var connection = await db.OpenAsync(ct);
         await using var command = connection.CreateCommand($"""
             SELECT id, report_key, address, subscriber_id, send_id, kind, status, action, diagnostic, suppressed, created_at
-            FROM bounces {(address is null ? "" : "WHERE address = @address")}
+            FROM bounces {(conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions))}
             ORDER BY created_at DESC, id DESC
             LIMIT @limit
             """);
@@ -141,6 +174,11 @@ public sealed class BounceStore(Db db, TimeProvider time)
         if (address is not null)
         {
             command.AddParameter("address", address.Trim().ToLowerInvariant());
+        }
+
+        if (sendId is not null)
+        {
+            command.AddParameter("send", sendId.Value);
         }
 
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 using Microsoft.Extensions.Logging.Abstractions;
@@ -147,6 +148,28 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
         Assert.Equal(ChannelStatus.Bounced, await EmailStatusAsync(id));
         Assert.Empty(await SuppressedAsync("alice@forward.example"));
         Assert.Single(await store.ListRecentAsync(10, "alice@example.org", Ct));
+    }
+
+    [SkippableFact]
+    public async Task ABounceFromASend_IsCountedInItsReport_AndListedByIt()
+    {
+        var (processor, store) = await CreateAsync();
+        var alice = await _harness!.Subscribers.AddAsync(Subscriber("alice@example.org"), Ct);
+        var bob = await _harness.Subscribers.AddAsync(Subscriber("bob@example.org"), Ct);
+        var sendId = await _harness.AddEmailSendAsync(alice, "alice@example.org");
+        var otherSendId = await _harness.AddEmailSendAsync(bob, "bob@example.org");
+        await processor.ProcessReportAsync(Dsn("a@mx.example.net", "alice@example.org", "failed", "5.1.1", to: new VerpAddress(sendId, alice).Format("bounce@news.example")), Ct);
+        await processor.ProcessReportAsync(Dsn("b@mx.example.net", "bob@example.org", "failed", "5.1.1", to: new VerpAddress(otherSendId, bob).Format("bounce@news.example")), Ct);
+
+        var (code, output, _) = await _harness.Host.RunCliAsync("sends", "show", sendId.ToString(CultureInfo.InvariantCulture));
+        var (listCode, list, _) = await _harness.Host.RunCliAsync("bounces", "list", "--send", sendId.ToString(CultureInfo.InvariantCulture));
+
+        Assert.Equal(new Dictionary<BounceKind, int> { [BounceKind.Hard] = 1 }, await store.CountForSendAsync(sendId, Ct));
+        Assert.Equal(0, code);
+        Assert.Contains($"bounced afterwards: hard 1 (bounces list --send {sendId})", output, StringComparison.Ordinal);
+        Assert.Equal(0, listCode);
+        Assert.Contains("alice@example.org", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("bob@example.org", list, StringComparison.Ordinal);
     }
 
     [SkippableFact]
