@@ -356,10 +356,13 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
         return custom.Build(relay);
     }
 
-    /// <summary>The session is unusable. RFC 5321 §3.8: a 421 reply means the server is closing the connection.</summary>
+    /// <summary>
+    /// The session is unusable. RFC 5321 §3.8: a 421 reply means the server is closing the connection. A disposed
+    /// socket is one a cancellation closed (<see cref="PooledConnection.Abort"/>), perhaps just after its send finished.
+    /// </summary>
     private static bool IsConnectionFailure(Exception e) =>
         e is IOException or SocketException or SmtpProtocolException or ServiceNotConnectedException or OperationCanceledException
-            or TimeoutException or SslHandshakeException
+            or TimeoutException or SslHandshakeException or ObjectDisposedException
             or SmtpCommandException { StatusCode: SmtpStatusCode.ServiceNotAvailable };
 
     private static string Stage(SmtpErrorCode code) => code switch
@@ -401,7 +404,7 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
                     client.Disconnect(quit: true);
                 }
             }
-            catch (Exception e) when (IsConnectionFailure(e) || e is SmtpCommandException or ObjectDisposedException)
+            catch (Exception e) when (IsConnectionFailure(e) || e is SmtpCommandException)
             {
                 // The session is gone either way; QUIT is a courtesy (RFC 5321 §4.1.1.10).
             }
