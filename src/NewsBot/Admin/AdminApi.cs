@@ -59,7 +59,7 @@ public static class AdminApi
             return Results.Problem($"limit {limit} must be between 1 and 1000", statusCode: 400);
         }
 
-        var list = await bounces.ListRecentAsync(limit ?? 50, address, ct, send);
+        var list = await bounces.ListRecentAsync(limit ?? 50, address, send, ct);
         return Results.Json(list.Select(b => new
         {
             id = b.Id,

@@ -34,7 +34,7 @@ public static class BounceCommands
             }
 
             var store = (await CliApp.OpenStoreAsync(services, ct)).GetRequiredService<BounceStore>();
-            var list = await store.ListRecentAsync(count, result.GetValue(address), ct, result.GetValue(send));
+            var list = await store.ListRecentAsync(count, result.GetValue(address), result.GetValue(send), ct);
             foreach (var b in list)
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

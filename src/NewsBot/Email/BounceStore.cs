@@ -148,7 +148,7 @@ public sealed class BounceStore(Db db, TimeProvider time)
     /// The newest <paramref name="limit"/> bounces, newest first; only those of <paramref name="address"/>, and only
     /// those that came back from send <paramref name="sendId"/>, when given.
     /// </summary>
-    public async Task<IReadOnlyList<Bounce>> ListRecentAsync(int limit, string? address, CancellationToken ct, long? sendId = null)
+    public async Task<IReadOnlyList<Bounce>> ListRecentAsync(int limit, string? address, long? sendId, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxListSize);

@@ -257,12 +257,11 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
 
     private void EnsureConnected(PooledConnection connection, CancellationToken ct)
     {
-        var client = connection.Client;
-        if (client.IsConnected && _time.GetUtcNow() - connection.LastUsed > IdleProbe)
+        if (connection.Client.IsConnected && _time.GetUtcNow() - connection.LastUsed > IdleProbe)
         {
             try
             {
-                client.NoOp(ct);
+                connection.Client.NoOp(ct);
             }
             catch (Exception e) when (IsConnectionFailure(e) || e is SmtpCommandException)
             {
@@ -277,7 +276,7 @@ public sealed class EmailChannel : IChannel, IAsyncDisposable
 
         // What is left of an earlier session goes first: a refused greeting leaves its socket open.
         connection.Close();
-        client = connection.Client;
+        var client = connection.Client;
         client.Timeout = (int)_options.Smtp.Timeout.TotalMilliseconds;
         var security = _options.Smtp.Security switch
         {

@@ -48,7 +48,7 @@ public sealed class SmtpSocketStream : Stream
         set
         {
             // socket(7) SO_RCVTIMEO: set once here, not per read, since each setting is a system call.
-            _socket.ReceiveTimeout = value == Timeout.Infinite ? 0 : value;
+            _socket.ReceiveTimeout = SocketTimeout(value);
             field = value;
         }
     } = Timeout.Infinite;
@@ -59,7 +59,7 @@ public sealed class SmtpSocketStream : Stream
         get;
         set
         {
-            _socket.SendTimeout = value == Timeout.Infinite ? 0 : value;
+            _socket.SendTimeout = SocketTimeout(value);
             field = value;
         }
     } = Timeout.Infinite;
@@ -225,6 +225,9 @@ public sealed class SmtpSocketStream : Stream
             throw new TimeoutException($"The SMTP server took nothing for {WriteTimeout} ms.", e);
         }
     }
+
+    /// <summary>A stream's timeout as a socket's: the socket says "for ever" with 0.</summary>
+    private static int SocketTimeout(int milliseconds) => milliseconds == Timeout.Infinite ? 0 : milliseconds;
 
     /// <summary>socket(7): a blocking call that reaches SO_RCVTIMEO or SO_SNDTIMEO fails with EAGAIN.</summary>
     private static bool IsTimeout(SocketException e) => e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock;

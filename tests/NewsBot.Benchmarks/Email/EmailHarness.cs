@@ -71,7 +71,7 @@ public static class EmailHarness
                 settings["NewsBot:Email:Dkim:Domain"] = "news.example";
                 settings["NewsBot:Email:Dkim:Selector"] = "newsbot";
                 settings["NewsBot:Email:Dkim:Algorithm"] = dkim;
-                settings["NewsBot:Email:Dkim:PrivateKeyPath"] = Path.Combine(RepositoryRoot(), "tests", "NewsBot.Tests", "Fixtures", "email", dkimKey);
+                settings["NewsBot:Email:Dkim:PrivateKeyPath"] = Path.Combine(Corpus.RepositoryRoot(), "tests", "NewsBot.Tests", "Fixtures", "email", dkimKey);
             }
 
             var services = CliApp.BuildServices(settings);
@@ -289,19 +289,6 @@ public static class EmailHarness
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "NewsBot.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("NewsBot.sln not found above " + AppContext.BaseDirectory);
     }
 
     private static int FreePort()

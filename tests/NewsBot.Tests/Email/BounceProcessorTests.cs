@@ -34,7 +34,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
         Assert.Equal("message-id:20220126090648.12632412E9@hmail.jitbit.com", outcome.ReportKey);
         Assert.Contains("netec.test@netecgc.com", await SuppressedAsync("netec.test@netecgc.com"));
         Assert.Equal(ChannelStatus.Bounced, await EmailStatusAsync(id));
-        var bounce = Assert.Single(await store.ListRecentAsync(10, null, Ct));
+        var bounce = Assert.Single(await store.ListRecentAsync(10, null, null, Ct));
         Assert.Equal((BounceKind.Hard, "5.1.1", "netec.test@netecgc.com", id), (bounce.Kind, bounce.Status, bounce.Address, bounce.SubscriberId));
         Assert.StartsWith("hard bounce 5.1.1: smtp; 550 5.1.1", bounce.Suppressed);
     }
@@ -50,7 +50,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
 
         Assert.True(again.AlreadyRecorded);
         Assert.Empty(again.Bounces);
-        Assert.Single(await store.ListRecentAsync(10, null, Ct));
+        Assert.Single(await store.ListRecentAsync(10, null, null, Ct));
     }
 
     [SkippableFact]
@@ -63,7 +63,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
 
         Assert.Contains("user@example.com", await SuppressedAsync("user@example.com"));
         Assert.Equal(ChannelStatus.Unsubscribed, await EmailStatusAsync(id));
-        Assert.Equal(BounceKind.Complaint, Assert.Single(await store.ListRecentAsync(10, null, Ct)).Kind);
+        Assert.Equal(BounceKind.Complaint, Assert.Single(await store.ListRecentAsync(10, null, null, Ct)).Kind);
     }
 
     [SkippableFact]
@@ -76,7 +76,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
 
         Assert.Empty(await SuppressedAsync("user@example.com"));
         Assert.Equal(ChannelStatus.Active, await EmailStatusAsync(id));
-        var bounce = Assert.Single(await store.ListRecentAsync(10, null, Ct));
+        var bounce = Assert.Single(await store.ListRecentAsync(10, null, null, Ct));
         Assert.Equal((BounceKind.Other, "auth-failure", "bodyhash", null), (bounce.Kind, bounce.Status, bounce.Diagnostic, bounce.Suppressed));
     }
 
@@ -88,7 +88,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
         await processor.ProcessReportAsync(LoadCorpus("mimekit-messages/bounce.txt"), Ct);
 
         Assert.Empty(await SuppressedAsync("netec.test@netecgc.com"));
-        var bounce = Assert.Single(await store.ListRecentAsync(10, null, Ct));
+        var bounce = Assert.Single(await store.ListRecentAsync(10, null, null, Ct));
         Assert.Equal(("netec.test@netecgc.com", null, null), (bounce.Address, bounce.SubscriberId, bounce.Suppressed));
     }
 
@@ -147,7 +147,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
         Assert.Contains("alice@example.org", await SuppressedAsync("alice@example.org"));
         Assert.Equal(ChannelStatus.Bounced, await EmailStatusAsync(id));
         Assert.Empty(await SuppressedAsync("alice@forward.example"));
-        Assert.Single(await store.ListRecentAsync(10, "alice@example.org", Ct));
+        Assert.Single(await store.ListRecentAsync(10, "alice@example.org", null, Ct));
     }
 
     [SkippableFact]
@@ -198,7 +198,7 @@ public abstract class BounceProcessorTests(string provider) : IDisposable
         Assert.Equal(ReportType.DeliveryStatus, outcome.Type);
         Assert.Empty(outcome.Bounces);
         Assert.Equal(ChannelStatus.Active, await EmailStatusAsync(id));
-        Assert.Empty(await store.ListRecentAsync(10, null, Ct));
+        Assert.Empty(await store.ListRecentAsync(10, null, null, Ct));
     }
 
     /// <summary>An RFC 3464 report as an MTA writes it, with one recipient.</summary>

@@ -154,7 +154,7 @@ public sealed class MailServerTests
         Assert.Equal(1, first.Suppressed);
         var stored = await harness.Subscribers.GetAsync(subscriberId, Ct);
         Assert.Equal(ChannelStatus.Bounced, stored!.Channels.Single().Status);
-        var bounce = Assert.Single(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, address, Ct));
+        var bounce = Assert.Single(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, address, null, Ct));
         Assert.Equal((BounceKind.Hard, "5.1.1", "failed", sendId, subscriberId), (bounce.Kind, bounce.Status, bounce.Action, bounce.SendId, bounce.SubscriberId));
         Assert.StartsWith("message-id:", bounce.ReportKey);
 
@@ -171,7 +171,7 @@ public sealed class MailServerTests
         var again = await job.PollBounceMailboxAsync(Ct);
 
         Assert.Equal((1, 1, 0, 0), (again.Read, again.Repeated, again.Hard, again.Suppressed));
-        Assert.Single(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, address, Ct));
+        Assert.Single(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, address, null, Ct));
     }
 
     [SkippableFact]
@@ -211,7 +211,7 @@ public sealed class MailServerTests
         var poll = await harness.Services.GetRequiredService<BounceMailboxJob>().PollBounceMailboxAsync(Ct);
 
         Assert.Equal((1, 1, 0, 0), (poll.Read, poll.NotReports, poll.Hard, poll.Suppressed));
-        Assert.Empty(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, null, Ct));
+        Assert.Empty(await harness.Services.GetRequiredService<BounceStore>().ListRecentAsync(10, null, null, Ct));
         using var check = await servers.ConnectImapAsync(servers.Bounces, Ct);
         await check.Inbox.OpenAsync(FolderAccess.ReadOnly, Ct);
         Assert.Empty(await check.Inbox.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), Ct));
